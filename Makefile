@@ -1,0 +1,38 @@
+# Every target sets itself up: a fresh clone needs only python3 (3.11+) and make.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.synced
+UV_VERSION := 0.13.8
+# The shared package lives in the Lambda layer folder; the local runtime sits at the top.
+export PYTHONPATH := $(CURDIR)/layers/shared:$(CURDIR)
+
+.PHONY: demo test lint validate serve bench clean lock
+
+$(STAMP): requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.lock
+	touch $(STAMP)
+
+demo: $(STAMP)  ## three sample orders through the real ASL on the local runtime
+	$(PY) -m local_runtime.demo
+
+test: $(STAMP)  ## the whole suite, plus the template linters
+	$(VENV)/bin/cfn-lint template.yaml
+	$(PY) -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+validate: $(STAMP)  ## what CloudFormation and SAM think of the template
+	$(VENV)/bin/cfn-lint template.yaml
+	AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/sam validate --lint
+
+lock:  ## re-pin requirements.lock after editing pyproject.toml
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal \
+		--python-version 3.11 --generate-hashes -q -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .aws-sam

@@ -1,0 +1,1 @@
+"""Order saga: the shared package (domain, adapters, service layer) every Lambda uses."""

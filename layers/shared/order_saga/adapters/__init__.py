@@ -1,0 +1,1 @@
+"""Ports and their adapters: event store, payment gateway, catalog."""

@@ -1,0 +1,130 @@
+"""The event store on one DynamoDB table: key (stream_id, version), stream enabled."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from order_saga.adapters.event_store import EventStore, RecordedEvent, utc_now
+from order_saga.errors import ConcurrencyError, StorageError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+_NEW_KEY = "attribute_not_exists(version)"
+_CONFLICT_REASONS = {"ConditionalCheckFailed", "TransactionConflict"}
+
+
+class DynamoDBEventStore(EventStore):
+    def __init__(
+        self,
+        table_name: str,
+        client: DynamoDBClient,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        super().__init__(clock)
+        self.table_name = table_name
+        self._client = client
+
+    def load(self, stream_id: str) -> list[RecordedEvent]:
+        records: list[RecordedEvent] = []
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "stream_id = :s",
+            "ExpressionAttributeValues": {":s": {"S": stream_id}},
+            "ConsistentRead": True,
+        }
+        try:
+            while True:
+                page = self._client.query(**query)
+                records.extend(_record(item) for item in page["Items"])
+                if "LastEvaluatedKey" not in page:
+                    return records
+                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except ClientError as exc:
+            raise StorageError(f"loading stream {stream_id} failed: {_code(exc)}") from exc
+
+    def _write(self, records: list[RecordedEvent]) -> None:
+        items = [_item(record) for record in records]
+        try:
+            if len(items) == 1:
+                # One event costs one write unit as a Put, two inside a transaction.
+                self._client.put_item(
+                    TableName=self.table_name, Item=items[0], ConditionExpression=_NEW_KEY
+                )
+            else:
+                self._client.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Put": {
+                                "TableName": self.table_name,
+                                "Item": item,
+                                "ConditionExpression": _NEW_KEY,
+                            }
+                        }
+                        for item in items
+                    ]
+                )
+        except ClientError as exc:
+            if _is_conflict(exc):
+                streams = sorted({r.stream_id for r in records})
+                raise ConcurrencyError(f"another writer appended to {streams} first") from exc
+            raise StorageError(f"appending to the event store failed: {_code(exc)}") from exc
+
+
+def _item(record: RecordedEvent) -> dict[str, Any]:
+    return {
+        "stream_id": {"S": record.stream_id},
+        "version": {"N": str(record.version)},
+        "event_type": {"S": record.event_type},
+        "schema_version": {"N": str(record.schema_version)},
+        "occurred_at": {"S": record.occurred_at.isoformat(timespec="milliseconds")},
+        "correlation_id": {"S": record.correlation_id},
+        "data": _serializer.serialize(record.data),
+    }
+
+
+def _record(item: dict[str, Any]) -> RecordedEvent:
+    return RecordedEvent(
+        stream_id=item["stream_id"]["S"],
+        version=int(item["version"]["N"]),
+        event_type=item["event_type"]["S"],
+        schema_version=int(item["schema_version"]["N"]),
+        occurred_at=datetime.fromisoformat(item["occurred_at"]["S"]),
+        correlation_id=item["correlation_id"]["S"],
+        data=_plain(_deserializer.deserialize(item["data"])),
+    )
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; the events hold only whole numbers there
+    (money travels as strings), so turn them back into int."""
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", "unknown"))
+
+
+def _is_conflict(exc: ClientError) -> bool:
+    code = _code(exc)
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = exc.response.get("CancellationReasons", [])
+        return any(reason.get("Code") in _CONFLICT_REASONS for reason in reasons)
+    return False

@@ -1,0 +1,144 @@
+"""The event store port, and its in-memory adapter.
+
+The concurrency guard is the uniqueness of (stream id, version): an append writes the
+versions after the one the writer loaded, on the condition that none exists yet, so
+two writers can never both append version N. Appends to several streams are atomic.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from order_saga.domain.events import event_from_data
+from order_saga.errors import ConcurrencyError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from order_saga.domain.events import DomainEvent
+
+MAX_EVENTS_PER_APPEND = 100
+"""DynamoDB's limit of items in one transaction."""
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """A domain event as stored, with its place in its stream and its metadata."""
+
+    stream_id: str
+    version: int
+    event_type: str
+    schema_version: int
+    occurred_at: datetime
+    correlation_id: str
+    data: dict[str, Any]
+
+    def to_domain(self) -> DomainEvent:
+        return event_from_data(self.event_type, self.data)
+
+
+@dataclass(frozen=True)
+class StreamAppend:
+    """New events for one stream, written after ``expected_version``."""
+
+    stream_id: str
+    expected_version: int
+    events: Sequence[DomainEvent] = field(default_factory=tuple)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class EventStore(ABC):
+    def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
+        self._clock = clock
+
+    def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[DomainEvent],
+        *,
+        correlation_id: str,
+    ) -> list[RecordedEvent]:
+        return self.append_streams(
+            [StreamAppend(stream_id, expected_version, events)], correlation_id=correlation_id
+        )
+
+    def append_streams(
+        self, appends: Sequence[StreamAppend], *, correlation_id: str
+    ) -> list[RecordedEvent]:
+        """Append to every stream or to none; raises ConcurrencyError and writes nothing
+        when any stream has moved past its expected version."""
+        records = self._records(appends, correlation_id)
+        self._write(records)
+        return records
+
+    @abstractmethod
+    def load(self, stream_id: str) -> list[RecordedEvent]:
+        """The stream's events in version order; empty for a stream never written."""
+
+    def load_events(self, stream_id: str) -> list[DomainEvent]:
+        return [record.to_domain() for record in self.load(stream_id)]
+
+    @abstractmethod
+    def _write(self, records: list[RecordedEvent]) -> None:
+        """Write all records atomically, each on condition its (stream, version) is new."""
+
+    def _records(self, appends: Sequence[StreamAppend], correlation_id: str) -> list[RecordedEvent]:
+        streams = [append.stream_id for append in appends]
+        if len(set(streams)) != len(streams):
+            raise ValueError("each stream may appear once in an append")
+        count = sum(len(append.events) for append in appends)
+        if not 1 <= count <= MAX_EVENTS_PER_APPEND:
+            raise ValueError(f"an append holds 1 to {MAX_EVENTS_PER_APPEND} events, not {count}")
+        now = self._clock()
+        records = []
+        for append in appends:
+            if append.expected_version < 0:
+                raise ValueError(f"expected version of {append.stream_id} is negative")
+            for offset, event in enumerate(append.events, start=1):
+                records.append(
+                    RecordedEvent(
+                        stream_id=append.stream_id,
+                        version=append.expected_version + offset,
+                        event_type=event.type_name(),
+                        schema_version=event.schema_version,
+                        occurred_at=now,
+                        correlation_id=correlation_id,
+                        data=event.model_dump(mode="json"),
+                    )
+                )
+        return records
+
+
+class InMemoryEventStore(EventStore):
+    """The store for unit tests and for anything that needs no persistence."""
+
+    def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
+        super().__init__(clock)
+        self._streams: dict[str, list[RecordedEvent]] = {}
+        self._lock = threading.Lock()
+
+    def load(self, stream_id: str) -> list[RecordedEvent]:
+        with self._lock:
+            return list(self._streams.get(stream_id, ()))
+
+    def stream_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._streams)
+
+    def _write(self, records: list[RecordedEvent]) -> None:
+        with self._lock:
+            for record in records:
+                if len(self._streams.get(record.stream_id, ())) >= record.version:
+                    raise ConcurrencyError(
+                        f"stream {record.stream_id} already has version {record.version}"
+                    )
+            for record in records:
+                self._streams.setdefault(record.stream_id, []).append(record)

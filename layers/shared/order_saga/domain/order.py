@@ -1,0 +1,250 @@
+"""The Order aggregate: the order's status machine, with its Payment beside it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from order_saga.domain.aggregate import Aggregate
+from order_saga.domain.events import (
+    DomainEvent,
+    InventoryReleased,
+    InventoryReservationFailed,
+    InventoryReserved,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderCreated,
+    OrderShipped,
+    PaymentCompleted,
+    PaymentFailed,
+    PaymentProcessing,
+    PaymentRefunded,
+)
+from order_saga.domain.payment import Payment
+from order_saga.domain.values import OrderItem, StockLine, order_total
+from order_saga.errors import DomainError, InvalidTransition
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from order_saga.domain.values import Address, Shortage
+
+
+class OrderStatus(StrEnum):
+    PENDING = "PENDING"
+    PAYMENT_PROCESSING = "PAYMENT_PROCESSING"
+    PAYMENT_COMPLETED = "PAYMENT_COMPLETED"
+    INVENTORY_RESERVED = "INVENTORY_RESERVED"
+    CONFIRMED = "CONFIRMED"
+    SHIPPED = "SHIPPED"
+    CANCELLED = "CANCELLED"
+
+
+S = OrderStatus
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.PENDING: frozenset({S.PAYMENT_PROCESSING, S.CANCELLED}),
+    S.PAYMENT_PROCESSING: frozenset({S.PAYMENT_COMPLETED, S.CANCELLED}),
+    S.PAYMENT_COMPLETED: frozenset({S.INVENTORY_RESERVED, S.CANCELLED}),
+    S.INVENTORY_RESERVED: frozenset({S.CONFIRMED, S.CANCELLED}),
+    S.CONFIRMED: frozenset({S.SHIPPED}),
+    S.SHIPPED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+TERMINAL = frozenset({S.CONFIRMED, S.SHIPPED, S.CANCELLED})
+MAX_ITEMS = 100
+
+
+class Reservation:
+    def __init__(self, event: InventoryReserved) -> None:
+        self.reservation_id = event.reservation_id
+        self.lines = event.lines
+        self.released = False
+
+
+class Order(Aggregate):
+    """Every command checks the status machine first and records nothing when refused."""
+
+    order_id: str
+    customer_id: str
+    items: tuple[OrderItem, ...]
+    shipping_address: Address
+    payment_method: str
+    total: Decimal
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.status = S.PENDING
+        self.payment: Payment | None = None
+        self.reservation: Reservation | None = None
+        self.shortages: tuple[Shortage, ...] = ()
+        self.cancel_reason: str | None = None
+        self.cancel_detail: str = ""
+
+    # -- commands ------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        order_id: str,
+        customer_id: str,
+        items: tuple[OrderItem, ...],
+        shipping_address: Address,
+        payment_method: str,
+    ) -> Order:
+        if not 1 <= len(items) <= MAX_ITEMS:
+            raise DomainError(f"an order holds 1 to {MAX_ITEMS} items, not {len(items)}")
+        products = [item.product_id for item in items]
+        if len(set(products)) != len(products):
+            raise DomainError("each product may appear only once in an order")
+        order = cls()
+        order._record(
+            OrderCreated(
+                order_id=order_id,
+                customer_id=customer_id,
+                items=items,
+                shipping_address=shipping_address,
+                payment_method=payment_method,
+                total=order_total(items),
+            )
+        )
+        return order
+
+    def start_payment(self, idempotency_key: str) -> PaymentProcessing:
+        self._check_transition(S.PAYMENT_PROCESSING)
+        event = Payment.start(self.order_id, self.total, idempotency_key)
+        self._record(event)
+        return event
+
+    def complete_payment(self, payment_id: str) -> PaymentCompleted:
+        self._check_transition(S.PAYMENT_COMPLETED)
+        event = self._payment("complete").complete(payment_id)
+        self._record(event)
+        return event
+
+    def fail_payment(self, reason: str) -> PaymentFailed:
+        event = self._payment("fail").fail(reason)
+        self._record(event)
+        return event
+
+    def reserve_inventory(self, reservation_id: str, lines: tuple[StockLine, ...]) -> None:
+        self._check_transition(S.INVENTORY_RESERVED)
+        self._record(
+            InventoryReserved(order_id=self.order_id, reservation_id=reservation_id, lines=lines)
+        )
+
+    def fail_reservation(self, shortages: tuple[Shortage, ...]) -> None:
+        if self.status is not S.PAYMENT_COMPLETED:
+            raise InvalidTransition(
+                f"order {self.order_id} is {self.status}: only a paid order can fail to reserve"
+            )
+        self._record(InventoryReservationFailed(order_id=self.order_id, shortages=shortages))
+
+    def confirm(self) -> None:
+        self._check_transition(S.CONFIRMED)
+        self._record(OrderConfirmed(order_id=self.order_id))
+
+    def refund_payment(self, refund_id: str) -> PaymentRefunded:
+        self._check_not_terminal("refund")
+        event = self._payment("refund").refund(refund_id)
+        self._record(event)
+        return event
+
+    def release_inventory(self) -> InventoryReleased:
+        self._check_not_terminal("release the inventory of")
+        if self.reservation is None or self.reservation.released:
+            raise InvalidTransition(f"order {self.order_id} holds no inventory to release")
+        event = InventoryReleased(
+            order_id=self.order_id,
+            reservation_id=self.reservation.reservation_id,
+            lines=self.reservation.lines,
+        )
+        self._record(event)
+        return event
+
+    def cancel(self, reason: str, detail: str = "") -> None:
+        self._check_transition(S.CANCELLED)
+        # A cancelled order must hold neither the customer's money nor any stock.
+        if self.holds_payment:
+            raise InvalidTransition(
+                f"order {self.order_id} must be refunded before it is cancelled"
+            )
+        if self.holds_inventory:
+            raise InvalidTransition(
+                f"order {self.order_id} must release its inventory before it is cancelled"
+            )
+        self._record(OrderCancelled(order_id=self.order_id, reason=reason, detail=detail))
+
+    def ship(self) -> None:
+        self._check_transition(S.SHIPPED)
+        self._record(OrderShipped(order_id=self.order_id))
+
+    # -- queries -------------------------------------------------------------------
+
+    @property
+    def holds_payment(self) -> bool:
+        return self.payment is not None and self.payment.holds_money
+
+    @property
+    def holds_inventory(self) -> bool:
+        return self.reservation is not None and not self.reservation.released
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    def can_transition(self, target: OrderStatus) -> bool:
+        return target in TRANSITIONS[self.status]
+
+    # -- folding events ------------------------------------------------------------
+
+    def _apply(self, event: DomainEvent) -> None:
+        match event:
+            case OrderCreated():
+                self.order_id = event.order_id
+                self.customer_id = event.customer_id
+                self.items = event.items
+                self.shipping_address = event.shipping_address
+                self.payment_method = event.payment_method
+                self.total = event.total
+            case PaymentProcessing():
+                self.status = S.PAYMENT_PROCESSING
+                self.payment = Payment(event)
+            case PaymentCompleted():
+                self.status = S.PAYMENT_COMPLETED
+                self._payment("apply").apply(event)
+            case PaymentFailed() | PaymentRefunded():
+                self._payment("apply").apply(event)
+            case InventoryReserved():
+                self.status = S.INVENTORY_RESERVED
+                self.reservation = Reservation(event)
+            case InventoryReservationFailed():
+                self.shortages = event.shortages
+            case InventoryReleased():
+                if self.reservation is not None:
+                    self.reservation.released = True
+            case OrderConfirmed():
+                self.status = S.CONFIRMED
+            case OrderCancelled():
+                self.status = S.CANCELLED
+                self.cancel_reason = event.reason
+                self.cancel_detail = event.detail
+            case OrderShipped():
+                self.status = S.SHIPPED
+            case _:
+                raise TypeError(f"an order stream cannot hold {type(event).__name__}")
+
+    def _check_transition(self, target: OrderStatus) -> None:
+        if target not in TRANSITIONS[self.status]:
+            raise InvalidTransition(
+                f"order {self.order_id} cannot go from {self.status} to {target}"
+            )
+
+    def _check_not_terminal(self, action: str) -> None:
+        if self.is_terminal:
+            raise InvalidTransition(f"cannot {action} order {self.order_id}: it is {self.status}")
+
+    def _payment(self, action: str) -> Payment:
+        if self.payment is None:
+            raise InvalidTransition(f"cannot {action} a payment: order {self.order_id} has none")
+        return self.payment

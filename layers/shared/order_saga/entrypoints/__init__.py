@@ -1,0 +1,1 @@
+"""What the Lambda functions in functions/ are made of."""

@@ -1,0 +1,87 @@
+"""The named errors of the saga.
+
+The class names are a contract: the state machine's Retry and Catch match on them
+(``ErrorEquals``), because Lambda reports an unhandled exception by its class name.
+Rename one and the ASL must change with it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from order_saga.domain.values import Shortage
+
+
+class SagaError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+# -- business errors: caught and compensated by the state machine, never retried --
+
+
+class DomainError(SagaError):
+    """A rule of the domain refused a command; nothing was recorded."""
+
+
+class InvalidTransition(DomainError):
+    """The order's status does not allow this command."""
+
+
+class PaymentDeclined(DomainError):
+    """The payment gateway refused the charge."""
+
+
+class InvalidPaymentOperation(DomainError):
+    """A payment command that breaks its rules (refund twice, refund more than charged)."""
+
+
+class OutOfStock(DomainError):
+    """At least one product of the order lacks the stock to reserve all of it."""
+
+    def __init__(self, message: str, shortages: tuple[Shortage, ...] = ()) -> None:
+        super().__init__(message)
+        self.shortages = shortages
+
+
+class InvalidStockOperation(DomainError):
+    """A stock command that breaks the inventory's rules (negative stock, bad quantity)."""
+
+
+class UnknownProduct(DomainError):
+    """A product id that the catalog does not hold."""
+
+
+class PriceMismatch(DomainError):
+    """The client echoed a unit price that differs from the catalog's."""
+
+
+class OrderNotFound(SagaError):
+    """No order has that id."""
+
+
+class OrderAlreadyExists(SagaError):
+    """An order with that id was already created."""
+
+
+class InvalidRequest(SagaError):
+    """An input failed validation before anything ran; nothing was written."""
+
+
+# -- transient errors: the state machine retries these with backoff and jitter --
+
+
+class TransientError(SagaError):
+    """Worth trying again: the same input may succeed later."""
+
+
+class GatewayUnavailable(TransientError):
+    """The payment gateway could not be reached or answered with a server error."""
+
+
+class ConcurrencyError(TransientError):
+    """Another writer appended to one of the streams first; reload and try again."""
+
+
+class StorageError(TransientError):
+    """The event store failed for a reason other than a version conflict (throttling, ...)."""

@@ -1,0 +1,1 @@
+"""Use cases: load aggregates from the store, run one command, append what it recorded."""

@@ -1,0 +1,90 @@
+"""Order use cases: create (priced from the catalog), confirm, cancel, ship."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from order_saga.domain.order import Order, OrderStatus
+from order_saga.domain.values import OrderItem
+from order_saga.errors import ConcurrencyError, OrderAlreadyExists, PriceMismatch
+from order_saga.service_layer.results import StatusResult
+from order_saga.service_layer.streams import load_order, order_stream, save_order
+
+if TYPE_CHECKING:
+    from order_saga.domain.commands import CancelOrder, ConfirmOrder, CreateOrder, ShipOrder
+    from order_saga.service_layer.ports import Ports
+
+MAX_DETAIL = 1000
+
+
+def create_order(command: CreateOrder, ports: Ports) -> Order:
+    """Price every item from the catalog, record OrderCreated, start the saga."""
+    products = ports.catalog.prices(item.product_id for item in command.items)
+    mismatches = [
+        f"{item.product_id}: sent {item.unit_price}, catalog price "
+        f"{products[item.product_id].unit_price}"
+        for item in command.items
+        if item.unit_price is not None and item.unit_price != products[item.product_id].unit_price
+    ]
+    if mismatches:
+        raise PriceMismatch("price mismatch: " + "; ".join(mismatches))
+    order = Order.create(
+        order_id=command.order_id,
+        customer_id=command.customer_id,
+        items=tuple(
+            OrderItem(
+                product_id=item.product_id,
+                quantity=item.quantity,
+                unit_price=products[item.product_id].unit_price,
+            )
+            for item in command.items
+        ),
+        shipping_address=command.shipping_address,
+        payment_method=command.payment_method,
+    )
+    try:
+        ports.store.append(
+            order_stream(order.order_id), 0, order.pending, correlation_id=order.order_id
+        )
+    except ConcurrencyError:
+        raise OrderAlreadyExists(f"order {order.order_id} already exists") from None
+    order.mark_stored()
+    if ports.saga is not None:
+        ports.saga.start(order.order_id)
+    return order
+
+
+def confirm_order(command: ConfirmOrder, ports: Ports) -> StatusResult:
+    order = load_order(ports.store, command.order_id)
+    if order.status is not OrderStatus.CONFIRMED:
+        order.confirm()
+        save_order(ports.store, order)
+    return StatusResult(order_id=order.order_id, status=order.status)
+
+
+def cancel_order(command: CancelOrder, ports: Ports) -> StatusResult:
+    """The last compensation: refuses while the order still holds money or stock."""
+    order = load_order(ports.store, command.order_id)
+    if order.status is not OrderStatus.CANCELLED:
+        order.cancel(command.reason, _detail(command.cause))
+        save_order(ports.store, order)
+    return StatusResult(order_id=order.order_id, status=order.status, reason=order.cancel_reason)
+
+
+def ship_order(command: ShipOrder, ports: Ports) -> StatusResult:
+    order = load_order(ports.store, command.order_id)
+    order.ship()
+    save_order(ports.store, order)
+    return StatusResult(order_id=order.order_id, status=order.status)
+
+
+def _detail(cause: str | None) -> str:
+    """Lambda's error cause is a JSON document; keep its message, readable by people."""
+    if not cause:
+        return ""
+    try:
+        message = json.loads(cause).get("errorMessage", cause)
+    except (ValueError, AttributeError):
+        message = cause
+    return str(message)[:MAX_DETAIL]

@@ -1,0 +1,28 @@
+"""What the use cases need from the outside world, injected by the composition root."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from order_saga.adapters.catalog import Catalog
+    from order_saga.adapters.event_store import EventStore
+    from order_saga.adapters.payment_gateway import PaymentGateway
+    from order_saga.adapters.saga_launcher import SagaLauncher
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Ports:
+    store: EventStore
+    catalog: Catalog
+    gateway: PaymentGateway
+    saga: SagaLauncher | None = None
+    new_id: Callable[[], str] = field(default=new_id)

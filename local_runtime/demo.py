@@ -1,0 +1,186 @@
+"""`make demo`: three sample orders through the real state machine, on the local runtime.
+
+One succeeds, one has its payment declined, one runs out of stock. For each it prints
+the final status, total, payment and reservation ids (or why it was cancelled), the
+states the execution passed through, and the order's events. Exits 1 when an order
+does not end as it should.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from order_saga.service_layer.views import order_events, order_view, stock_level
+
+from local_runtime.runtime import LocalRuntime
+from local_runtime.sample_catalog import SAMPLE_PRODUCTS, seed
+
+if TYPE_CHECKING:
+    from order_saga.service_layer.ports import Ports
+
+CUSTOMER = {"X-Customer-Id": "cust-demo"}
+ADDRESS = {
+    "street": "1 Main St",
+    "city": "Seattle",
+    "state": "WA",
+    "postal_code": "98101",
+    "country": "US",
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    title: str
+    order_id: str
+    items: list[dict[str, Any]]
+    payment_method: str
+    expected_status: str
+    expected_reason: str | None
+
+
+SCENARIOS = (
+    Scenario(
+        "succeeds",
+        "ord-demo-success",
+        [
+            {"product_id": "sku-espresso-beans", "quantity": 2, "unit_price": "24.90"},
+            {"product_id": "sku-pour-over-kettle", "quantity": 1},
+        ],
+        "tok_visa",
+        "CONFIRMED",
+        None,
+    ),
+    Scenario(
+        "payment declined",
+        "ord-demo-declined",
+        [{"product_id": "sku-espresso-beans", "quantity": 1}],
+        "tok_chargeDeclined",
+        "CANCELLED",
+        "PaymentDeclined",
+    ),
+    Scenario(
+        "out of stock",
+        "ord-demo-out-of-stock",
+        [
+            {"product_id": "sku-pour-over-kettle", "quantity": 1},
+            {"product_id": "sku-burr-grinder", "quantity": 5},
+        ],
+        "tok_visa",
+        "CANCELLED",
+        "OutOfStock",
+    ),
+)
+
+
+def describe(event: dict[str, Any]) -> str:
+    data = event["data"]
+    shown = {
+        "OrderCreated": lambda: f"total {data['total']}, {len(data['items'])} item(s)",
+        "PaymentProcessing": lambda: f"amount {data['amount']}",
+        "PaymentCompleted": lambda: f"{data['payment_id']}, charged {data['amount']}",
+        "PaymentFailed": lambda: data["reason"],
+        "PaymentRefunded": lambda: f"{data['refund_id']}, refunded {data['amount']}",
+        "InventoryReserved": lambda: _lines(data["lines"]),
+        "InventoryReleased": lambda: _lines(data["lines"]),
+        "InventoryReservationFailed": lambda: ", ".join(
+            f"{s['product_id']}: {s['requested']} wanted, {s['available']} left"
+            for s in data["shortages"]
+        ),
+        "OrderCancelled": lambda: data["reason"],
+    }.get(event["type"])
+    return f"{event['type']:<27} {shown() if shown else ''}".rstrip()
+
+
+def _lines(lines: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{line['quantity']} x {line['product_id']}" for line in lines)
+
+
+def print_stock(ports: Ports, heading: str) -> None:
+    levels = ", ".join(f"{pid} {stock_level(ports.store, pid)}" for pid, *_ in SAMPLE_PRODUCTS)
+    print(f"{heading:<16}{levels}")
+
+
+def run(runtime: LocalRuntime) -> bool:
+    assert runtime.ports is not None
+    ports = runtime.ports
+    seed(ports)
+    print("Catalog")
+    for product_id, name, price, quantity in SAMPLE_PRODUCTS:
+        print(f"  {product_id:<22} {name:<22} {price:>8}  {quantity:>3} in stock")
+    print()
+    all_as_expected = True
+    for number, scenario in enumerate(SCENARIOS, start=1):
+        status, body, _ = runtime.api(
+            "POST",
+            "/orders",
+            {
+                "order_id": scenario.order_id,
+                "items": scenario.items,
+                "shipping_address": ADDRESS,
+                "payment_method": scenario.payment_method,
+            },
+            CUSTOMER,
+        )
+        if status != 202:
+            print(f"[{number}] {scenario.title}: POST /orders answered {status} {body}")
+            all_as_expected = False
+            continue
+        execution = runtime.wait(scenario.order_id)
+        view = order_view(ports.store, scenario.order_id)
+        as_expected = (
+            view["status"] == scenario.expected_status
+            and view["cancellation_reason"] == scenario.expected_reason
+        )
+        all_as_expected &= as_expected
+        print(f"[{number}] {scenario.title}: order {scenario.order_id} ({scenario.payment_method})")
+        print(
+            f"    status         {view['status']}"
+            + ("" if as_expected else "   <- NOT AS EXPECTED")
+        )
+        print(f"    total          {view['total']}")
+        print(f"    payment id     {view['payment_id'] or '-'} ({view['payment_status']})")
+        if view["refund_id"]:
+            print(f"    refund id      {view['refund_id']}")
+        if view["status"] == "CANCELLED":
+            print(
+                f"    cancelled      {view['cancellation_reason']}: {view['cancellation_detail']}"
+            )
+        else:
+            print(f"    reservation id {view['reservation_id']}")
+        print(
+            f"    execution      {execution.status}"
+            + (f" ({execution.error})" if execution.error else "")
+        )
+        print(f"    path           {' -> '.join(execution.path)}")
+        print(
+            f"                   {execution.state_transitions} state transitions, "
+            f"{execution.lambda_invocations} Lambda invocations, {execution.duration_ms:.0f} ms"
+        )
+        for index, event in enumerate(order_events(ports.store, scenario.order_id)):
+            label = "events" if index == 0 else ""
+            print(f"    {label:<14} {event['version']:>2} {describe(event)}")
+        print()
+    print_stock(ports, "Stock after")
+    invocations = ", ".join(f"{k} {v}" for k, v in sorted(runtime.functions.invocations.items()))
+    print(f"{'Invocations':<16}{invocations}")
+    return all_as_expected
+
+
+def main() -> int:
+    started = time.perf_counter()
+    print("Order saga demo: statemachine/order_saga.asl.json and the handlers in functions/,")
+    print("run by moto's Step Functions interpreter and DynamoDB (no AWS account, no Docker).")
+    print()
+    with LocalRuntime() as runtime:
+        ok = run(runtime)
+    print(f"{'Wall time':<16}{time.perf_counter() - started:.2f} s")
+    if not ok:
+        print("Some orders did not end as expected.", file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""The Lambda Invoke API on 127.0.0.1, answered by the real handlers in-process.
+
+moto runs no Lambda code without Docker, so the state machine's Lambda calls are sent
+here (AWS_ENDPOINT_URL_LAMBDA). Errors are answered as Lambda answers them: status 200,
+header X-Amz-Function-Error, body {"errorType": <class name>, "errorMessage": ...},
+so the ASL's Retry and Catch match on the exception's class name exactly as on AWS.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import threading
+import uuid
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from local_runtime.template import FunctionSpec
+
+INVOKE_PATH = "/2015-03-31/functions/"
+
+
+class LambdaContext:
+    """What the Lambda runtime hands a handler, as far as Powertools reads it."""
+
+    def __init__(self, spec: FunctionSpec, deadline_ms: int) -> None:
+        self.function_name = spec.logical_id
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = spec.arn
+        self.memory_limit_in_mb = 256
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{spec.logical_id}"
+        self.log_stream_name = "local"
+        self._deadline_ms = deadline_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self._deadline_ms
+
+
+class Functions:
+    """Function name or ARN -> the handler template.yaml names, imported once."""
+
+    def __init__(self, specs: dict[str, FunctionSpec]) -> None:
+        self.specs = specs
+        self._modules: dict[str, ModuleType] = {}
+        self._lock = threading.Lock()
+        self.invocations: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+
+    def spec(self, name_or_arn: str) -> FunctionSpec:
+        name = name_or_arn.rsplit(":function:", 1)[-1].split(":", 1)[0]
+        if name not in self.specs:
+            raise KeyError(f"no function {name} in template.yaml")
+        return self.specs[name]
+
+    def handler(self, spec: FunctionSpec) -> Any:
+        module_name, _, attribute = spec.handler.rpartition(".")
+        path = spec.code_dir / f"{module_name.replace('.', '/')}.py"
+        with self._lock:
+            module = self._modules.get(str(path))
+            if module is None:
+                unique = f"lambda_{spec.code_dir.name}_{module_name}".replace(".", "_")
+                loader = importlib.util.spec_from_file_location(unique, path)
+                if loader is None or loader.loader is None:
+                    raise ImportError(f"cannot load {path}")
+                module = importlib.util.module_from_spec(loader)
+                sys.modules[unique] = module
+                loader.loader.exec_module(module)
+                self._modules[str(path)] = module
+        return getattr(module, attribute)
+
+    def invoke(self, name_or_arn: str, payload: Any) -> tuple[Any, str | None]:
+        """Run the handler; returns (result, None) or (error document, "Unhandled")."""
+        spec = self.spec(name_or_arn)
+        self.invocations[spec.logical_id] += 1
+        try:
+            result = self.handler(spec)(payload, LambdaContext(spec, spec.timeout * 1000))
+        except Exception as exc:  # reported to the caller as Lambda does, never swallowed
+            self.errors[spec.logical_id] += 1
+            return {"errorType": type(exc).__name__, "errorMessage": str(exc)}, "Unhandled"
+        return result, None
+
+
+class _InvokeHandler(BaseHTTPRequestHandler):
+    server: LambdaServer
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        if not (self.path.startswith(INVOKE_PATH) and self.path.endswith("/invocations")):
+            self._send(404, {"message": f"unknown path {self.path}"})
+            return
+        name = unquote(self.path[len(INVOKE_PATH) : -len("/invocations")])
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            payload = json.loads(raw) if raw else {}
+        except ValueError:
+            self._send(400, {"Type": "User", "message": "Could not parse request body into json"})
+            return
+        try:
+            result, function_error = self.server.functions.invoke(name, payload)
+        except KeyError as exc:
+            self._send(404, {"Type": "User", "message": str(exc)})
+            return
+        headers = {"X-Amz-Function-Error": function_error} if function_error else {}
+        self._send(200, result, headers)
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("X-Amz-Executed-Version", "$LATEST")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the handlers log for themselves
+
+
+class LambdaServer(ThreadingHTTPServer):
+    # The default backlog of 5 resets connections under a few hundred executions.
+    request_queue_size = 1024
+    daemon_threads = True
+
+    def __init__(self, functions: Functions, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__((host, port), _InvokeHandler)
+        self.functions = functions
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True, name="lambda")
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> LambdaServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()

@@ -1,0 +1,251 @@
+"""LocalRuntime: moto with its ASL interpreter, the Lambda Invoke API, the template's
+resources, and the composition root wired to them: the whole saga in one process."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+import boto3
+from moto import mock_aws
+
+from local_runtime.lambda_service import Functions, LambdaServer
+from local_runtime.template import REGION, Template
+
+if TYPE_CHECKING:
+    from moto.core.config import DefaultConfig
+    from order_saga.service_layer.ports import Ports
+
+STATE_MACHINE = "OrderSagaStateMachine"
+API_FUNCTION = "ApiFunction"
+MOTO_CONFIG: dict[str, Any] = {
+    "stepfunctions": {"execute_state_machine": True},
+    # moto cannot run Lambda code without Docker: its Lambda calls go to LambdaServer.
+    "core": {"passthrough": {"services": ["lambda"]}},
+}
+LOCAL_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+# moto logs every failed execution as an error; here a failed execution is an order
+# cancelled on purpose, and Execution reports it.
+QUIET_LOGGERS = ("moto.stepfunctions.parser",)
+
+
+@dataclass(frozen=True)
+class Execution:
+    order_id: str
+    arn: str
+    status: str
+    error: str | None
+    cause: str | None
+    output: dict[str, Any] | None
+    path: list[str]
+    """The states entered, in order."""
+    state_transitions: int
+    """States entered plus retried attempts: what a STANDARD workflow bills."""
+    lambda_invocations: int
+    duration_ms: float
+
+
+class LocalRuntime:
+    """Use as a context manager. ``log_level`` is the handlers' Powertools log level."""
+
+    def __init__(
+        self,
+        template: Template | None = None,
+        *,
+        log_level: str = "WARNING",
+        metrics: bool = False,
+    ) -> None:
+        self.template = template or Template()
+        self.log_level = log_level
+        self.metrics = metrics
+        self._saved_environment: dict[str, str] | None = None
+        self._mock: Any = None
+        self.server: LambdaServer | None = None
+        self.functions = Functions(self.template.functions())
+        self.ports: Ports | None = None
+
+    def __enter__(self) -> LocalRuntime:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        from order_saga import bootstrap
+
+        self._saved_environment = dict(os.environ)
+        os.environ.update(LOCAL_ENVIRONMENT)
+        self._mock = mock_aws(config=cast("DefaultConfig", MOTO_CONFIG))
+        self._mock.start()
+        self.server = LambdaServer(self.functions).start()
+        os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.server.endpoint
+        os.environ.update(self.function_environment())
+        os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
+        os.environ["POWERTOOLS_METRICS_DISABLED"] = str(not self.metrics).lower()
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        self._create_tables()
+        self.state_machine_arn = self._create_state_machine()
+        bootstrap.use(None)
+        self.ports = bootstrap.ports()
+
+    def stop(self) -> None:
+        from order_saga import bootstrap
+
+        bootstrap.use(None)
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        if self._saved_environment is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_environment)
+            self._saved_environment = None
+
+    def function_environment(self) -> dict[str, str]:
+        """All functions share this process, so their variables must agree."""
+        merged: dict[str, str] = {}
+        for spec in self.functions.specs.values():
+            for key, value in spec.environment.items():
+                if merged.setdefault(key, value) != value:
+                    raise ValueError(f"functions disagree on {key}: {merged[key]} vs {value}")
+        return merged
+
+    def _create_tables(self) -> None:
+        dynamodb = boto3.client("dynamodb")
+        for table in self.template.tables().values():
+            props = self.template.resolve(table.properties)
+            request: dict[str, Any] = {
+                "TableName": table.name,
+                "KeySchema": props["KeySchema"],
+                "AttributeDefinitions": props["AttributeDefinitions"],
+                "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+            }
+            if "GlobalSecondaryIndexes" in props:
+                request["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+            if "StreamSpecification" in props:
+                request["StreamSpecification"] = {
+                    "StreamEnabled": True,
+                    **props["StreamSpecification"],
+                }
+            dynamodb.create_table(**request)
+            ttl = props.get("TimeToLiveSpecification")
+            if ttl:
+                dynamodb.update_time_to_live(TableName=table.name, TimeToLiveSpecification=ttl)
+
+    def _create_state_machine(self) -> str:
+        name, definition = self.template.state_machine(STATE_MACHINE)
+        props = self.template.resources[STATE_MACHINE]["Properties"]
+        created = boto3.client("stepfunctions").create_state_machine(
+            name=name,
+            definition=json.dumps(definition),
+            roleArn=f"arn:aws:iam::{self.template.ref('AWS::AccountId')}:role/{name}Role",
+            type=props.get("Type", "STANDARD"),
+        )
+        return str(created["stateMachineArn"])
+
+    # -- using it --------------------------------------------------------------------
+
+    def api(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """Call the Api function with an API Gateway proxy event; (status, body, headers)."""
+        event = proxy_event(method, path, body, headers or {})
+        response, error = self.functions.invoke(API_FUNCTION, event)
+        if error:
+            raise RuntimeError(f"the Api function failed: {response}")
+        return (
+            int(response["statusCode"]),
+            json.loads(response.get("body") or "null"),
+            dict(response.get("headers") or {}),
+        )
+
+    def execution_arn(self, order_id: str) -> str:
+        return f"{self.state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{order_id}"
+
+    def wait(self, order_id: str, timeout: float = 60.0) -> Execution:
+        """Block until the order's saga execution ends; returns what it did."""
+        client = boto3.client("stepfunctions")
+        arn = self.execution_arn(order_id)
+        deadline = time.monotonic() + timeout
+        while True:
+            described = client.describe_execution(executionArn=arn)
+            if described["status"] != "RUNNING":
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {order_id} still running after {timeout}s")
+            time.sleep(0.01)
+        history = self.history(arn)
+        entered = [e for e in history if e["type"].endswith("StateEntered")]
+        scheduled = sum(1 for e in history if e["type"] == "LambdaFunctionScheduled")
+        tasks_entered = sum(1 for e in history if e["type"] == "TaskStateEntered")
+        stop = described.get("stopDate") or described["startDate"]
+        return Execution(
+            order_id=order_id,
+            arn=arn,
+            status=described["status"],
+            error=described.get("error"),
+            cause=described.get("cause"),
+            output=json.loads(described["output"]) if described.get("output") else None,
+            path=[e["stateEnteredEventDetails"]["name"] for e in entered],
+            state_transitions=len(entered) + scheduled - tasks_entered,
+            lambda_invocations=scheduled,
+            duration_ms=(stop - described["startDate"]).total_seconds() * 1000,
+        )
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        client = boto3.client("stepfunctions")
+        events: list[dict[str, Any]] = []
+        request: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+        while True:
+            page = client.get_execution_history(**request)
+            events.extend(cast("list[dict[str, Any]]", page["events"]))
+            if not page.get("nextToken"):
+                return events
+            request["nextToken"] = page["nextToken"]
+
+
+def proxy_event(method: str, path: str, body: Any, headers: dict[str, str]) -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy event, as `sam local start-api` would build it."""
+    path_only, _, query = path.partition("?")
+    return {
+        "resource": path_only,
+        "path": path_only,
+        "httpMethod": method.upper(),
+        "headers": {"Content-Type": "application/json", **headers},
+        "multiValueHeaders": {},
+        "queryStringParameters": dict(
+            part.split("=", 1) for part in query.split("&") if "=" in part
+        )
+        or None,
+        "pathParameters": None,
+        "requestContext": {
+            "httpMethod": method.upper(),
+            "path": path_only,
+            "stage": "local",
+            "requestId": f"local-{time.monotonic_ns()}",
+            "identity": {"sourceIp": "127.0.0.1"},
+            "authorizer": {},
+        },
+        "body": body if isinstance(body, str) or body is None else json.dumps(body),
+        "isBase64Encoded": False,
+    }

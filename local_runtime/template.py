@@ -1,0 +1,179 @@
+"""Reading template.yaml and resolving it to local names, so local and cloud never drift."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import decode
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+PSEUDO = {
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::Partition": "aws",
+    "AWS::StackName": "order-saga-local",
+    "AWS::URLSuffix": "amazonaws.com",
+}
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    code_dir: Path
+    handler: str
+    """module.attribute, as Lambda reads it"""
+    environment: dict[str, str]
+    timeout: int
+
+    @property
+    def arn(self) -> str:
+        return function_arn(self.logical_id)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    logical_id: str
+    name: str
+    properties: dict[str, Any]
+
+
+def function_arn(logical_id: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{logical_id}"
+
+
+def state_machine_arn(logical_id: str) -> str:
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{logical_id}"
+
+
+class Template:
+    """template.yaml with every intrinsic resolved to what the local runtime creates."""
+
+    def __init__(self, path: Path = TEMPLATE) -> None:
+        self.path = path
+        decoded, problems = decode(str(path))
+        if problems or decoded is None:
+            raise ValueError(f"{path} does not parse: {problems}")
+        self.raw: dict[str, Any] = decoded
+        self.resources: dict[str, dict[str, Any]] = decoded["Resources"]
+        self.parameters = {
+            name: str(spec.get("Default", ""))
+            for name, spec in decoded.get("Parameters", {}).items()
+        }
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {
+            logical_id: resource
+            for logical_id, resource in self.resources.items()
+            if resource["Type"] == resource_type
+        }
+
+    def functions(self) -> dict[str, FunctionSpec]:
+        defaults = self.raw.get("Globals", {}).get("Function", {})
+        specs = {}
+        for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
+            props = resource["Properties"]
+            environment = {
+                **defaults.get("Environment", {}).get("Variables", {}),
+                **props.get("Environment", {}).get("Variables", {}),
+            }
+            specs[logical_id] = FunctionSpec(
+                logical_id=logical_id,
+                code_dir=self.path.parent / props["CodeUri"],
+                handler=props.get("Handler", defaults.get("Handler")),
+                environment={k: str(self.resolve(v)) for k, v in environment.items()},
+                timeout=int(props.get("Timeout", defaults.get("Timeout", 3))),
+            )
+        return specs
+
+    def tables(self) -> dict[str, TableSpec]:
+        return {
+            logical_id: TableSpec(logical_id, self.ref(logical_id), resource["Properties"])
+            for logical_id, resource in self.of_type("AWS::DynamoDB::Table").items()
+        }
+
+    def state_machine(self, logical_id: str) -> tuple[str, dict[str, Any]]:
+        """The state machine's name and its ASL with DefinitionSubstitutions applied."""
+        props = self.resources[logical_id]["Properties"]
+        text = (self.path.parent / props["DefinitionUri"]).read_text()
+        substitutions = {
+            key: str(self.resolve(value))
+            for key, value in props.get("DefinitionSubstitutions", {}).items()
+        }
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in substitutions:
+                raise KeyError(f"{props['DefinitionUri']} uses ${{{name}}}, not substituted")
+            return substitutions[name]
+
+        return logical_id, json.loads(re.sub(r"\$\{([A-Za-z0-9_]+)\}", substitute, text))
+
+    # -- intrinsic functions -----------------------------------------------------------
+
+    def ref(self, name: str) -> str:
+        if name in PSEUDO:
+            return PSEUDO[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        resource_type = self.resources[name]["Type"]
+        if resource_type == "AWS::Serverless::StateMachine":
+            return state_machine_arn(name)
+        if resource_type == "AWS::Serverless::Function":
+            return name
+        if resource_type == "AWS::SQS::Queue":
+            return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+        return name
+
+    def get_att(self, name: str, attribute: str) -> str:
+        resource_type = self.resources[name]["Type"]
+        if attribute == "Arn":
+            if resource_type == "AWS::Serverless::Function":
+                return function_arn(name)
+            if resource_type == "AWS::Serverless::StateMachine":
+                return state_machine_arn(name)
+            if resource_type == "AWS::DynamoDB::Table":
+                return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+            if resource_type == "AWS::SQS::Queue":
+                return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+        if attribute == "Name":
+            return name
+        if attribute == "QueueName":
+            return name
+        raise KeyError(f"the local runtime cannot resolve !GetAtt {name}.{attribute}")
+
+    def resolve(self, node: Any) -> Any:
+        if isinstance(node, dict) and len(node) == 1:
+            ((key, value),) = node.items()
+            if key == "Ref":
+                return self.ref(value)
+            if key == "Fn::GetAtt":
+                name, attribute = value if isinstance(value, list) else value.split(".", 1)
+                return self.get_att(name, attribute)
+            if key == "Fn::Sub":
+                text, extra = (value, {}) if isinstance(value, str) else value
+                local = {k: self.resolve(v) for k, v in extra.items()}
+
+                def sub(match: re.Match[str]) -> str:
+                    name = match.group(1)
+                    if name in local:
+                        return str(local[name])
+                    if "." in name:
+                        return self.get_att(*name.split(".", 1))
+                    return self.ref(name)
+
+                return re.sub(r"\$\{([A-Za-z0-9_:.]+)\}", sub, text)
+            if key == "Fn::Join":
+                separator, parts = value
+                return separator.join(str(self.resolve(part)) for part in parts)
+        if isinstance(node, dict):
+            return {key: self.resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [self.resolve(item) for item in node]
+        return node
