@@ -18,8 +18,7 @@ $(STAMP): requirements.lock
 demo: $(STAMP)  ## three sample orders through the real ASL on the local runtime
 	$(PY) -m local_runtime.demo
 
-test: $(STAMP)  ## the whole suite, plus the template linters
-	$(VENV)/bin/cfn-lint template.yaml
+test: validate  ## the template checks, then the whole suite (cfn-lint runs inside it too)
 	$(PY) -m pytest -n 2 -q
 
 lint: $(STAMP)
@@ -28,7 +27,7 @@ lint: $(STAMP)
 
 validate: $(STAMP)  ## what CloudFormation and SAM think of the template
 	$(VENV)/bin/cfn-lint template.yaml
-	AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/sam validate --lint
+	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/sam validate --lint
 
 lock:  ## re-pin requirements.lock after editing pyproject.toml
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal \

@@ -14,6 +14,7 @@ import sys
 import threading
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -43,6 +44,17 @@ class LambdaContext:
         return self._deadline_ms
 
 
+@dataclass
+class Fault:
+    """Make the Lambda service fail an invocation, around the unchanged handler."""
+
+    error: Exception
+    times: int = 1
+    after_handler: bool = False
+    """False: fail before the handler runs; True: run it (its writes land), then fail,
+    as a function that times out after doing its work."""
+
+
 class Functions:
     """Function name or ARN -> the handler template.yaml names, imported once."""
 
@@ -52,6 +64,24 @@ class Functions:
         self._lock = threading.Lock()
         self.invocations: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
+        self.faults: dict[str, list[Fault]] = {}
+
+    def inject(self, function: str, fault: Fault) -> None:
+        """Queue a fault for the next invocations of ``function`` (its logical id)."""
+        self.spec(function)
+        with self._lock:
+            self.faults.setdefault(function, []).append(fault)
+
+    def _next_fault(self, function: str) -> Fault | None:
+        with self._lock:
+            queue = self.faults.get(function)
+            if not queue:
+                return None
+            fault = queue[0]
+            fault.times -= 1
+            if fault.times <= 0:
+                queue.pop(0)
+            return fault
 
     def spec(self, name_or_arn: str) -> FunctionSpec:
         name = name_or_arn.rsplit(":function:", 1)[-1].split(":", 1)[0]
@@ -79,8 +109,13 @@ class Functions:
         """Run the handler; returns (result, None) or (error document, "Unhandled")."""
         spec = self.spec(name_or_arn)
         self.invocations[spec.logical_id] += 1
+        fault = self._next_fault(spec.logical_id)
         try:
+            if fault is not None and not fault.after_handler:
+                raise fault.error
             result = self.handler(spec)(payload, LambdaContext(spec, spec.timeout * 1000))
+            if fault is not None:
+                raise fault.error
         except Exception as exc:  # reported to the caller as Lambda does, never swallowed
             self.errors[spec.logical_id] += 1
             return {"errorType": type(exc).__name__, "errorMessage": str(exc)}, "Unhandled"

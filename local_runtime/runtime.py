@@ -97,7 +97,7 @@ class LocalRuntime:
         os.environ["POWERTOOLS_METRICS_DISABLED"] = str(not self.metrics).lower()
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
-        self._create_tables()
+        create_tables(self.template, boto3.client("dynamodb"))
         self.state_machine_arn = self._create_state_machine()
         bootstrap.use(None)
         self.ports = bootstrap.ports()
@@ -125,28 +125,6 @@ class LocalRuntime:
                 if merged.setdefault(key, value) != value:
                     raise ValueError(f"functions disagree on {key}: {merged[key]} vs {value}")
         return merged
-
-    def _create_tables(self) -> None:
-        dynamodb = boto3.client("dynamodb")
-        for table in self.template.tables().values():
-            props = self.template.resolve(table.properties)
-            request: dict[str, Any] = {
-                "TableName": table.name,
-                "KeySchema": props["KeySchema"],
-                "AttributeDefinitions": props["AttributeDefinitions"],
-                "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
-            }
-            if "GlobalSecondaryIndexes" in props:
-                request["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-            if "StreamSpecification" in props:
-                request["StreamSpecification"] = {
-                    "StreamEnabled": True,
-                    **props["StreamSpecification"],
-                }
-            dynamodb.create_table(**request)
-            ttl = props.get("TimeToLiveSpecification")
-            if ttl:
-                dynamodb.update_time_to_live(TableName=table.name, TimeToLiveSpecification=ttl)
 
     def _create_state_machine(self) -> str:
         name, definition = self.template.state_machine(STATE_MACHINE)
@@ -222,6 +200,33 @@ class LocalRuntime:
             if not page.get("nextToken"):
                 return events
             request["nextToken"] = page["nextToken"]
+
+
+def create_tables(template: Template, dynamodb: Any, prefix: str = "") -> dict[str, str]:
+    """Every AWS::DynamoDB::Table of the template, with its own keys, indexes and stream.
+    Returns the table names by logical id (each name is ``prefix`` + the template's)."""
+    names = {}
+    for table in template.tables().values():
+        props = template.resolve(table.properties)
+        name = names[table.logical_id] = prefix + table.name
+        request: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": props["KeySchema"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if "GlobalSecondaryIndexes" in props:
+            request["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if "StreamSpecification" in props:
+            request["StreamSpecification"] = {
+                "StreamEnabled": True,
+                **props["StreamSpecification"],
+            }
+        dynamodb.create_table(**request)
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+    return names
 
 
 def proxy_event(method: str, path: str, body: Any, headers: dict[str, str]) -> dict[str, Any]:

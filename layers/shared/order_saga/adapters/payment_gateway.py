@@ -104,10 +104,17 @@ class SimulatedPaymentGateway(PaymentGateway):
             return self.charges.get(idempotency_key)
 
     def net_charged(self) -> Decimal:
+        """Charged minus refunded, over the whole ledger."""
+        return self.net_charged_for("")
+
+    def net_charged_for(self, key_prefix: str) -> Decimal:
+        """Charged minus refunded under idempotency keys that start with ``key_prefix``
+        (keys start with the order id)."""
         with self._lock:
-            charged = sum((c.amount for c in self.charges.values()), Decimal("0.00"))
-            refunded = sum((r.amount for r in self.refunds.values()), Decimal("0.00"))
-        return charged - refunded
+            charges = [c for k, c in self.charges.items() if k.startswith(key_prefix)]
+            refunds = [r for k, r in self.refunds.items() if k.startswith(key_prefix)]
+        charged = sum((c.amount for c in charges), Decimal("0.00"))
+        return charged - sum((r.amount for r in refunds), Decimal("0.00"))
 
 
 def _gateway_id(prefix: str, idempotency_key: str) -> str:

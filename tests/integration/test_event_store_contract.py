@@ -1,0 +1,272 @@
+"""One contract for every event store: the in-memory twin and DynamoDB (on moto, with the
+table built from template.yaml's own key schema, so the test cannot drift from it)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local_runtime.runtime import create_tables
+from local_runtime.template import Template
+from order_saga.adapters.dynamodb_event_store import DynamoDBEventStore
+from order_saga.adapters.event_store import InMemoryEventStore, StreamAppend
+from order_saga.domain.events import (
+    OrderConfirmed,
+    OrderCreated,
+    PaymentCompleted,
+    StockAdded,
+    StockReserved,
+)
+from order_saga.domain.values import Address, OrderItem
+from order_saga.errors import ConcurrencyError, StorageError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from order_saga.adapters.event_store import EventStore
+
+TEMPLATE = Template()
+NOW = datetime(2026, 11, 28, 12, 30, 15, 123000, tzinfo=UTC)
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def created(order_id: str) -> OrderCreated:
+    return OrderCreated(
+        order_id=order_id,
+        customer_id="cust-1",
+        items=(
+            OrderItem(product_id="sku-a", quantity=2, unit_price=Decimal("19.99")),
+            OrderItem(product_id="sku-b", quantity=1, unit_price=Decimal("0.05")),
+        ),
+        shipping_address=Address(
+            street="1 Main St", city="Seattle", state="WA", postal_code="98101", country="US"
+        ),
+        payment_method="tok_visa",
+        total=Decimal("40.03"),
+    )
+
+
+class EventStoreContract:
+    """Subclass with a ``store`` fixture; every backend must pass every test here."""
+
+    def test_a_stream_never_written_loads_empty(self, store: EventStore) -> None:
+        assert store.load(f"order#{new_id()}") == []
+
+    def test_appended_events_load_back_equal_in_version_order(self, store: EventStore) -> None:
+        order_id = new_id()
+        events = [
+            created(order_id),
+            PaymentCompleted(order_id=order_id, payment_id="pay_1", amount=Decimal("40.03")),
+        ]
+        store.append(f"order#{order_id}", 0, events, correlation_id=order_id)
+        store.append(
+            f"order#{order_id}", 2, [OrderConfirmed(order_id=order_id)], correlation_id=order_id
+        )
+
+        loaded = store.load_events(f"order#{order_id}")
+
+        assert loaded == [*events, OrderConfirmed(order_id=order_id)]
+        assert isinstance(loaded[1], PaymentCompleted)
+        assert loaded[1].amount == Decimal("40.03")
+
+    def test_each_stored_event_carries_its_metadata(self, store: EventStore) -> None:
+        order_id = new_id()
+        store.append(f"order#{order_id}", 0, [created(order_id)], correlation_id=order_id)
+
+        (record,) = store.load(f"order#{order_id}")
+
+        assert record.stream_id == f"order#{order_id}"
+        assert record.version == 1
+        assert record.event_type == "OrderCreated"
+        assert record.schema_version == 1
+        assert record.occurred_at == NOW
+        assert record.correlation_id == order_id
+        assert record.data["total"] == "40.03"  # money stays a string in storage
+
+    def test_a_stale_expected_version_conflicts_and_writes_nothing(
+        self, store: EventStore
+    ) -> None:
+        order_id = new_id()
+        stream = f"order#{order_id}"
+        store.append(stream, 0, [created(order_id)], correlation_id=order_id)
+
+        with pytest.raises(ConcurrencyError):
+            store.append(
+                stream,
+                0,
+                [created(order_id), OrderConfirmed(order_id=order_id)],
+                correlation_id=order_id,
+            )
+
+        assert [r.version for r in store.load(stream)] == [1]
+
+    def test_two_writers_racing_for_the_same_version_only_one_wins(
+        self, store: EventStore
+    ) -> None:
+        stream = f"product#{new_id()}"
+        outcomes: list[str] = []
+        barrier = threading.Barrier(8)
+
+        def writer(n: int) -> None:
+            barrier.wait()
+            try:
+                store.append(
+                    stream,
+                    0,
+                    [StockAdded(product_id="sku-a", quantity=n + 1)],
+                    correlation_id="race",
+                )
+                outcomes.append("won")
+            except ConcurrencyError:
+                outcomes.append("conflict")
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        assert sorted(outcomes) == ["conflict"] * 7 + ["won"]
+        assert len(store.load(stream)) == 1
+
+    def test_an_append_across_streams_is_all_or_nothing(self, store: EventStore) -> None:
+        order_id, product = new_id(), new_id()
+        store.append(
+            f"product#{product}",
+            0,
+            [StockAdded(product_id=product, quantity=5)],
+            correlation_id=product,
+        )
+
+        with pytest.raises(ConcurrencyError):
+            store.append_streams(
+                [
+                    StreamAppend(f"order#{order_id}", 0, [created(order_id)]),
+                    # stale: the product stream is already at version 1
+                    StreamAppend(
+                        f"product#{product}",
+                        0,
+                        [StockReserved(product_id=product, order_id=order_id, quantity=1)],
+                    ),
+                ],
+                correlation_id=order_id,
+            )
+
+        assert store.load(f"order#{order_id}") == []
+        assert len(store.load(f"product#{product}")) == 1
+
+    def test_an_append_across_streams_lands_in_every_stream(self, store: EventStore) -> None:
+        order_id, product_a, product_b = new_id(), new_id(), new_id()
+
+        records = store.append_streams(
+            [
+                StreamAppend(f"order#{order_id}", 0, [created(order_id)]),
+                StreamAppend(
+                    f"product#{product_a}", 0, [StockAdded(product_id=product_a, quantity=3)]
+                ),
+                StreamAppend(
+                    f"product#{product_b}", 0, [StockAdded(product_id=product_b, quantity=4)]
+                ),
+            ],
+            correlation_id=order_id,
+        )
+
+        assert [(r.stream_id, r.version) for r in records] == [
+            (f"order#{order_id}", 1),
+            (f"product#{product_a}", 1),
+            (f"product#{product_b}", 1),
+        ]
+        assert store.load_events(f"product#{product_b}") == [
+            StockAdded(product_id=product_b, quantity=4)
+        ]
+
+    @pytest.mark.parametrize("count", [0, 101])
+    def test_an_append_holds_one_to_a_hundred_events(self, store: EventStore, count: int) -> None:
+        stream = f"product#{new_id()}"
+        events = [StockAdded(product_id="sku-a", quantity=1)] * count
+
+        with pytest.raises(ValueError, match="1 to 100 events"):
+            store.append(stream, 0, events, correlation_id="too-many")
+
+        assert store.load(stream) == []
+
+    def test_the_same_stream_twice_in_one_append_is_refused(self, store: EventStore) -> None:
+        stream = f"product#{new_id()}"
+        event = StockAdded(product_id="sku-a", quantity=1)
+
+        with pytest.raises(ValueError, match="once"):
+            store.append_streams(
+                [StreamAppend(stream, 0, [event]), StreamAppend(stream, 1, [event])],
+                correlation_id="twice",
+            )
+
+        assert store.load(stream) == []
+
+    def test_a_long_stream_loads_whole_and_in_order(self, store: EventStore) -> None:
+        stream = f"product#{new_id()}"
+        for batch in range(3):  # 120 events: versions past 99 must sort as numbers
+            store.append(
+                stream,
+                batch * 40,
+                [StockAdded(product_id="sku-a", quantity=batch * 40 + n + 1) for n in range(40)],
+                correlation_id="long",
+            )
+
+        loaded = store.load(stream)
+
+        assert [r.version for r in loaded] == list(range(1, 121))
+        assert [r.data["quantity"] for r in loaded] == list(range(1, 121))
+
+
+class TestInMemoryEventStore(EventStoreContract):
+    @pytest.fixture
+    def store(self) -> EventStore:
+        return InMemoryEventStore(clock=fixed_clock)
+
+
+class TestDynamoDBEventStore(EventStoreContract):
+    @pytest.fixture
+    def store(self) -> Iterator[EventStore]:
+        with mock_aws():
+            client = boto3.client("dynamodb", region_name="us-east-1")
+            # a prefix of its own: moto's state is shared with any runtime in this process
+            tables = create_tables(TEMPLATE, client, prefix=f"contract-{new_id()}-")
+            yield DynamoDBEventStore(tables["EventStoreTable"], client, clock=fixed_clock)
+
+    def test_the_table_streams_new_images_for_the_async_consumers(
+        self, store: DynamoDBEventStore
+    ) -> None:
+        described = boto3.client("dynamodb", region_name="us-east-1").describe_table(
+            TableName=store.table_name
+        )["Table"]
+
+        assert described["StreamSpecification"] == {
+            "StreamEnabled": True,
+            "StreamViewType": "NEW_IMAGE",
+        }
+
+    def test_a_storage_failure_is_a_named_transient_error(self) -> None:
+        with mock_aws():
+            client = boto3.client("dynamodb", region_name="us-east-1")
+            store = DynamoDBEventStore("no-such-table", client)
+
+            with pytest.raises(StorageError, match="ResourceNotFoundException"):
+                store.load("order#x")
+            with pytest.raises(StorageError):
+                store.append(
+                    "order#x", 0, [OrderConfirmed(order_id="x")], correlation_id="x"
+                )
