@@ -13,10 +13,9 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from order_saga.service_layer.views import order_events, order_view, stock_level
-
 from local_runtime.runtime import LocalRuntime
 from local_runtime.sample_catalog import SAMPLE_PRODUCTS, seed
+from order_saga.service_layer.views import order_events, order_view, stock_level
 
 if TYPE_CHECKING:
     from order_saga.service_layer.ports import Ports

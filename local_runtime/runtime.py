@@ -18,6 +18,7 @@ from local_runtime.template import REGION, Template
 
 if TYPE_CHECKING:
     from moto.core.config import DefaultConfig
+
     from order_saga.service_layer.ports import Ports
 
 STATE_MACHINE = "OrderSagaStateMachine"

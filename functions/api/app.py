@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
+
 from order_saga import bootstrap
 from order_saga.domain.commands import CreateOrder
 from order_saga.entrypoints.http import CreateOrderRequest, customer_id, status_for
