@@ -97,9 +97,7 @@ class EventStoreContract:
         assert record.correlation_id == order_id
         assert record.data["total"] == "40.03"  # money stays a string in storage
 
-    def test_a_stale_expected_version_conflicts_and_writes_nothing(
-        self, store: EventStore
-    ) -> None:
+    def test_a_stale_expected_version_conflicts_and_writes_nothing(self, store: EventStore) -> None:
         order_id = new_id()
         stream = f"order#{order_id}"
         store.append(stream, 0, [created(order_id)], correlation_id=order_id)
@@ -114,9 +112,7 @@ class EventStoreContract:
 
         assert [r.version for r in store.load(stream)] == [1]
 
-    def test_two_writers_racing_for_the_same_version_only_one_wins(
-        self, store: EventStore
-    ) -> None:
+    def test_two_writers_racing_for_the_same_version_only_one_wins(self, store: EventStore) -> None:
         stream = f"product#{new_id()}"
         outcomes: list[str] = []
         barrier = threading.Barrier(8)
@@ -267,6 +263,4 @@ class TestDynamoDBEventStore(EventStoreContract):
             with pytest.raises(StorageError, match="ResourceNotFoundException"):
                 store.load("order#x")
             with pytest.raises(StorageError):
-                store.append(
-                    "order#x", 0, [OrderConfirmed(order_id="x")], correlation_id="x"
-                )
+                store.append("order#x", 0, [OrderConfirmed(order_id="x")], correlation_id="x")

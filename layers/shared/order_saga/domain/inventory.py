@@ -34,11 +34,15 @@ class ProductStock(Aggregate):
             raise InvalidStockOperation(f"cannot add {quantity} units of {self.product_id}")
         self._record(StockAdded(product_id=self.product_id, quantity=quantity))
 
-    def reserve(self, order_id: str, quantity: int) -> None:
+    def check_reservation(self, order_id: str, quantity: int) -> None:
+        """Raise for a reservation that is wrong whatever the stock (OutOfStock aside)."""
         if not 1 <= quantity <= MAX_QUANTITY:
             raise InvalidStockOperation(f"cannot reserve {quantity} units of {self.product_id}")
         if order_id in self.reserved:
             raise InvalidStockOperation(f"order {order_id} already holds {self.product_id}")
+
+    def reserve(self, order_id: str, quantity: int) -> None:
+        self.check_reservation(order_id, quantity)
         if quantity > self.available:
             raise OutOfStock(
                 f"{self.product_id}: {quantity} requested, {self.available} available",
@@ -83,6 +87,8 @@ class Inventory:
         self.stocks = dict(stocks)
 
     def reserve(self, order_id: str, lines: tuple[StockLine, ...]) -> None:
+        for line in lines:
+            self.stocks[line.product_id].check_reservation(order_id, line.quantity)
         shortages = tuple(
             self.stocks[line.product_id].shortage(line.quantity)
             for line in lines

@@ -144,8 +144,13 @@ class Order(Aggregate):
         self._check_transition(S.CONFIRMED)
         self._record(OrderConfirmed(order_id=self.order_id))
 
-    def refund_payment(self, refund_id: str) -> PaymentRefunded:
+    def check_refund(self) -> None:
+        """Raise as ``refund_payment`` would: the gateway is asked only once this passes."""
         self._check_not_terminal("refund")
+        self._payment("refund").check_refund()
+
+    def refund_payment(self, refund_id: str) -> PaymentRefunded:
+        self.check_refund()
         event = self._payment("refund").refund(refund_id)
         self._record(event)
         return event
@@ -172,6 +177,10 @@ class Order(Aggregate):
         if self.holds_inventory:
             raise InvalidTransition(
                 f"order {self.order_id} must release its inventory before it is cancelled"
+            )
+        if self.payment is not None and self.payment.is_unsettled:
+            raise InvalidTransition(
+                f"order {self.order_id} has a charge with no recorded outcome: settle it first"
             )
         self._record(OrderCancelled(order_id=self.order_id, reason=reason, detail=detail))
 

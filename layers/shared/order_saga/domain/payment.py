@@ -60,12 +60,14 @@ class Payment:
         return PaymentFailed(order_id=self.order_id, amount=self.amount, reason=reason)
 
     def refund(self, refund_id: str, amount: Decimal | None = None) -> PaymentRefunded:
+        """Give back the whole charge. A refund happens at most once, so a partial one
+        would strand the rest; one larger than the charge would create money."""
         self._require(PaymentStatus.COMPLETED, "refund")
         amount = self.charged if amount is None else amount
-        if amount <= 0 or amount > self.charged:
+        if amount != self.charged:
             raise InvalidPaymentOperation(
-                f"refund of {amount} for order {self.order_id} must be between 0.01 "
-                f"and the {self.charged} charged"
+                f"a refund for order {self.order_id} gives back the whole {self.charged} "
+                f"charged, not {amount}"
             )
         assert self.payment_id is not None  # set with COMPLETED
         return PaymentRefunded(
@@ -90,6 +92,15 @@ class Payment:
     def holds_money(self) -> bool:
         """True while the customer is charged and not yet refunded."""
         return self.status is PaymentStatus.COMPLETED
+
+    @property
+    def is_unsettled(self) -> bool:
+        """A charge was asked for and no answer recorded: it may have gone through."""
+        return self.status is PaymentStatus.PROCESSING
+
+    def check_refund(self) -> None:
+        """Raise as ``refund`` would, without making the event: call before moving money."""
+        self._require(PaymentStatus.COMPLETED, "refund")
 
     def _require(self, status: PaymentStatus, action: str) -> None:
         if self.status is not status:

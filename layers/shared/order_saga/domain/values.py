@@ -5,7 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 CENT = Decimal("0.01")
 MAX_QUANTITY = 1000
@@ -18,12 +25,19 @@ def _reject_float(value: object) -> object:
     return value
 
 
+def _to_cents(value: Decimal) -> Decimal:
+    # One spelling per amount: "12.5", "12.500" and "1.25E+1" all become "12.50"; "-0" is 0.
+    return (value + 0).quantize(CENT)
+
+
 Money = Annotated[
     Decimal,
     BeforeValidator(_reject_float),
     Field(ge=0, max_digits=12, decimal_places=2, allow_inf_nan=False),
+    AfterValidator(_to_cents),
 ]
-"""A non-negative amount with at most two decimal places; serialised to JSON as a string."""
+"""A non-negative amount with at most two decimal places, kept in cents and serialised
+to JSON as a string such as "12.50"."""
 
 SafeId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 """Ids come from a fixed safe alphabet, so they can be DynamoDB keys and execution names."""

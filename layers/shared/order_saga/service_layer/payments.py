@@ -60,6 +60,7 @@ def refund_payment(command: RefundPayment, ports: Ports) -> RefundResult:
     _settle_unanswered_charge(order, ports)
     if not order.holds_payment:
         return RefundResult(refund_id=None, amount=Decimal("0.00"))
+    order.check_refund()  # before the gateway moves any money
     assert order.payment is not None and order.payment.payment_id is not None
     refund = ports.gateway.refund(
         idempotency_key=refund_key(order.order_id),
