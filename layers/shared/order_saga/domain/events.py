@@ -15,7 +15,7 @@ from order_saga.domain.values import Address, Money, OrderItem, SafeId, Shortage
 
 
 class DomainEvent(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     schema_version: ClassVar[int] = 1
 
     @classmethod

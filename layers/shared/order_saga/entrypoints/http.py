@@ -28,7 +28,7 @@ CUSTOMER_HEADER = "X-Customer-Id"
 class CreateOrderRequest(BaseModel):
     """POST /orders. The customer comes from the caller's identity, never the body."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     order_id: SafeId | None = None
     items: Annotated[tuple[ItemRequest, ...], Field(min_length=1, max_length=MAX_ITEMS)]

@@ -8,7 +8,7 @@ from order_saga.domain.values import Money, StockLine
 
 
 class StepResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class PaymentResult(StepResult):
