@@ -14,6 +14,7 @@ import sys
 import threading
 import uuid
 from collections import Counter
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -56,11 +57,20 @@ class Fault:
 
 
 class Functions:
-    """Function name or ARN -> the handler template.yaml names, imported once."""
+    """Function name or ARN -> the handler template.yaml names, imported once.
+
+    Invocations run on many threads at once, as many Lambda instances would, except for
+    a handler whose module holds a Powertools event-handler resolver: the resolver keeps
+    the current event on its class (Lambda runs one event at a time per process), so
+    concurrent requests would read each other's bodies. Those run one at a time (all of
+    them: the class is shared by every resolver in the process).
+    """
 
     def __init__(self, specs: dict[str, FunctionSpec]) -> None:
         self.specs = specs
         self._modules: dict[str, ModuleType] = {}
+        self._resolver_modules: set[str] = set()
+        self._resolver_lock = threading.Lock()
         self._lock = threading.Lock()
         self.invocations: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
@@ -103,23 +113,43 @@ class Functions:
                 sys.modules[unique] = module
                 loader.loader.exec_module(module)
                 self._modules[str(path)] = module
+                if _holds_a_resolver(module):
+                    self._resolver_modules.add(str(path))
         return getattr(module, attribute)
+
+    def _serialised(self, spec: FunctionSpec) -> AbstractContextManager[Any]:
+        module_name = spec.handler.rpartition(".")[0]
+        path = spec.code_dir / f"{module_name.replace('.', '/')}.py"
+        if str(path) in self._resolver_modules:
+            return self._resolver_lock
+        return nullcontext()
 
     def invoke(self, name_or_arn: str, payload: Any) -> tuple[Any, str | None]:
         """Run the handler; returns (result, None) or (error document, "Unhandled")."""
         spec = self.spec(name_or_arn)
-        self.invocations[spec.logical_id] += 1
+        with self._lock:
+            self.invocations[spec.logical_id] += 1
         fault = self._next_fault(spec.logical_id)
         try:
             if fault is not None and not fault.after_handler:
                 raise fault.error
-            result = self.handler(spec)(payload, LambdaContext(spec, spec.timeout * 1000))
+            handler = self.handler(spec)
+            with self._serialised(spec):
+                result = handler(payload, LambdaContext(spec, spec.timeout * 1000))
             if fault is not None:
                 raise fault.error
         except Exception as exc:  # reported to the caller as Lambda does, never swallowed
-            self.errors[spec.logical_id] += 1
+            with self._lock:
+                self.errors[spec.logical_id] += 1
             return {"errorType": type(exc).__name__, "errorMessage": str(exc)}, "Unhandled"
         return result, None
+
+
+def _holds_a_resolver(module: ModuleType) -> bool:
+    api_gateway = sys.modules.get("aws_lambda_powertools.event_handler.api_gateway")
+    if api_gateway is None:
+        return False
+    return any(isinstance(value, api_gateway.BaseRouter) for value in vars(module).values())
 
 
 class _InvokeHandler(BaseHTTPRequestHandler):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -10,6 +13,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local_runtime.template import function_arn
+from order_saga.service_layer.catalog import stock_product
+from tests.e2e.conftest import ADDRESS
 
 if TYPE_CHECKING:
     from local_runtime.runtime import LocalRuntime
@@ -22,6 +27,18 @@ STEP_FUNCTIONS = [
     "ConfirmOrderFunction",
     "CancelOrderFunction",
 ]
+
+
+def order_body(product: str) -> dict[str, Any]:
+    return {
+        "items": [{"product_id": product, "quantity": 1}],
+        "shipping_address": ADDRESS,
+        "payment_method": "tok_visa",
+    }
+
+
+def headers(customer: str) -> dict[str, str]:
+    return {"X-Customer-Id": customer}
 
 
 def invoke(name: str, payload: Any) -> tuple[str | None, dict[str, Any]]:
@@ -67,3 +84,28 @@ def test_an_unknown_function_is_not_found(runtime: LocalRuntime) -> None:
         invoke("NoSuchFunction", {})
 
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_concurrent_api_requests_each_read_their_own_request(runtime: LocalRuntime) -> None:
+    # Powertools' resolver keeps the current event on its class; Lambda gives each
+    # process one event at a time, so the runtime must too, or requests cross.
+    assert runtime.ports is not None
+    product = f"sku-{uuid.uuid4().hex[:10]}"
+    stock_product(runtime.ports, product, product, Decimal("1.00"), 10)
+    owners = {}
+    for _ in range(4):
+        customer = f"cust-{uuid.uuid4().hex[:8]}"
+        status, body, _ = runtime.api("POST", "/orders", order_body(product), headers(customer))
+        assert status == 202, body
+        owners[body["order_id"]] = customer
+    requests = list(owners.items()) * 16
+
+    def read(request: tuple[str, str]) -> tuple[int, Any]:
+        order_id, customer = request
+        status, body, _ = runtime.api("GET", f"/orders/{order_id}", None, headers(customer))
+        return status, body.get("order_id")
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(read, requests))
+
+    assert answers == [(200, order_id) for order_id, _ in requests]
