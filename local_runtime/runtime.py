@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 import boto3
 from moto import mock_aws
 
+from local_runtime import moto_fixes
 from local_runtime.lambda_service import Functions, LambdaServer
 from local_runtime.template import REGION, Template
 
@@ -38,6 +39,8 @@ LOCAL_ENVIRONMENT = {
 # moto logs every failed execution as an error; here a failed execution is an order
 # cancelled on purpose, and Execution reports it.
 QUIET_LOGGERS = ("moto.stepfunctions.parser",)
+POLL_MAX = 1.0
+"""wait() is woken when the execution ends; it looks again at least this often."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class LocalRuntime:
         self.server: LambdaServer | None = None
         self.functions = Functions(self.template.functions())
         self.ports: Ports | None = None
+        self._sfn: Any = None
 
     def __enter__(self) -> LocalRuntime:
         self.start()
@@ -91,6 +95,7 @@ class LocalRuntime:
         os.environ.update(LOCAL_ENVIRONMENT)
         self._mock = mock_aws(config=cast("DefaultConfig", MOTO_CONFIG))
         self._mock.start()
+        moto_fixes.install()  # moto made safe and lean for many sagas at once
         self.server = LambdaServer(self.functions).start()
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.server.endpoint
         os.environ.update(self.function_environment())
@@ -107,6 +112,7 @@ class LocalRuntime:
         from order_saga import bootstrap
 
         bootstrap.use(None)
+        self._sfn = None
         if self.server is not None:
             self.server.stop()
             self.server = None
@@ -158,21 +164,30 @@ class LocalRuntime:
             dict(response.get("headers") or {}),
         )
 
+    def _stepfunctions(self) -> Any:
+        """One client for every wait: building one costs more than the call."""
+        if self._sfn is None:
+            self._sfn = boto3.client("stepfunctions")
+        return self._sfn
+
     def execution_arn(self, order_id: str) -> str:
         return f"{self.state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{order_id}"
 
     def wait(self, order_id: str, timeout: float = 60.0) -> Execution:
         """Block until the order's saga execution ends; returns what it did."""
-        client = boto3.client("stepfunctions")
+        client = self._stepfunctions()
         arn = self.execution_arn(order_id)
         deadline = time.monotonic() + timeout
+        ended = moto_fixes.finished(arn)
         while True:
             described = client.describe_execution(executionArn=arn)
             if described["status"] != "RUNNING":
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution {order_id} still running after {timeout}s")
-            time.sleep(0.01)
+            # Woken when the interpreter records the end; each poll would be a
+            # request through moto, taking CPU from the sagas being waited for.
+            ended.wait(POLL_MAX)
         history = self.history(arn)
         entered = [e for e in history if e["type"].endswith("StateEntered")]
         scheduled = sum(1 for e in history if e["type"] == "LambdaFunctionScheduled")
@@ -192,7 +207,7 @@ class LocalRuntime:
         )
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
-        client = boto3.client("stepfunctions")
+        client = self._stepfunctions()
         events: list[dict[str, Any]] = []
         request: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
         while True:
