@@ -136,11 +136,14 @@ class LocalRuntime:
     def _create_state_machine(self) -> str:
         name, definition = self.template.state_machine(STATE_MACHINE)
         props = self.template.resources[STATE_MACHINE]["Properties"]
+        workflow_type = self.template.resolve(props.get("Type", "STANDARD"))
+        if workflow_type not in ("STANDARD", "EXPRESS"):
+            raise ValueError(f"{STATE_MACHINE} has an unknown Type {workflow_type!r}")
         created = boto3.client("stepfunctions").create_state_machine(
             name=name,
             definition=json.dumps(definition),
             roleArn=f"arn:aws:iam::{self.template.ref('AWS::AccountId')}:role/{name}Role",
-            type=props.get("Type", "STANDARD"),
+            type=workflow_type,
         )
         return str(created["stateMachineArn"])
 

@@ -55,17 +55,22 @@ def state_machine_arn(logical_id: str) -> str:
 class Template:
     """template.yaml with every intrinsic resolved to what the local runtime creates."""
 
-    def __init__(self, path: Path = TEMPLATE) -> None:
+    def __init__(self, path: Path = TEMPLATE, parameters: dict[str, str] | None = None) -> None:
+        """``parameters`` override the template's defaults, as ``sam deploy
+        --parameter-overrides`` would."""
         self.path = path
         decoded, problems = decode(str(path))
         if problems or decoded is None:
             raise ValueError(f"{path} does not parse: {problems}")
         self.raw: dict[str, Any] = decoded
         self.resources: dict[str, dict[str, Any]] = decoded["Resources"]
-        self.parameters = {
-            name: str(spec.get("Default", ""))
-            for name, spec in decoded.get("Parameters", {}).items()
-        }
+        declared = decoded.get("Parameters", {})
+        self.parameters = {name: str(spec.get("Default", "")) for name, spec in declared.items()}
+        for name, value in (parameters or {}).items():
+            allowed = declared.get(name, {}).get("AllowedValues")
+            if name not in declared or (allowed and value not in allowed):
+                raise ValueError(f"parameter {name}={value!r} is not one the template allows")
+            self.parameters[name] = value
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {

@@ -19,6 +19,8 @@ from cfnlint.decode import decode
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from local_runtime.template import Template
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
 SHARED_LAYER = ROOT / "layers" / "shared"
@@ -291,3 +293,22 @@ def test_every_layer_requirement_is_pinned_to_a_version_in_the_lock():
 def test_cfn_lint_reports_nothing_about_the_template():
     matches = lint_file(TEMPLATE_PATH)
     assert not matches, "\n".join(str(match) for match in matches)
+
+
+def test_the_workflow_type_is_a_parameter_standard_unless_chosen_otherwise():
+    _, props = _state_machine()
+    parameter = TEMPLATE["Parameters"]["WorkflowType"]
+
+    assert props["Type"] == {"Ref": "WorkflowType"}
+    assert parameter["Default"] == "STANDARD"
+    assert sorted(parameter["AllowedValues"]) == ["EXPRESS", "STANDARD"]
+
+
+def test_the_local_runtime_creates_the_workflow_type_chosen_and_refuses_others():
+    _, props = _state_machine()
+    chosen = Template(parameters={"WorkflowType": "EXPRESS"})
+
+    assert chosen.resolve(props["Type"]) == "EXPRESS"
+    assert Template().resolve(props["Type"]) == "STANDARD"
+    with pytest.raises(ValueError, match="WorkflowType"):
+        Template(parameters={"WorkflowType": "EXPRESSO"})
