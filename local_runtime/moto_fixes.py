@@ -12,16 +12,22 @@ each removes a cost that grows with load or with history.
 2. Transactions in time proportional to their items. moto backs up every table a
    TransactWriteItems touches with ``copy.deepcopy`` before writing (once per item),
    so a reservation costs time proportional to everything ever stored: with a few
-   hundred orders in the event store, seconds. When every item is a Put or a
-   ConditionCheck and every condition holds, nothing can need rolling back, so the
-   puts are applied directly; anything else (a failing condition, Update, Delete, a
-   duplicate key) still goes through moto's own implementation, so its errors and
-   cancellation reasons are moto's.
+   hundred orders in the event store, seconds, and most under contention, when
+   transactions fail their conditions. For a transaction of Puts and ConditionChecks
+   every condition is evaluated first, against the state before it (items are
+   distinct, so no write affects another's condition): if all hold, the puts are
+   applied, with nothing that could need rolling back; if any fails, it is cancelled
+   with moto's own exception and reasons, having written nothing. Anything else
+   (Update, Delete, a duplicate key, an item moto refuses) still goes through moto's
+   own implementation.
 3. A Query reads its partition, not the table. moto answers a Query on a table's key
    by sorting every item of the table and filtering on the partition key, so loading
    an order's five events costs time proportional to every event of every order.
    The partition's items are handed to moto's own Query code (which sorts them by
-   sort key, filters, pages and projects as before).
+   sort key, filters, pages and projects as before). And when nothing projects the
+   items (no index, no ProjectionExpression), moto's deep copy of every item it
+   returns, which protects the stored items from the projection, is skipped: the
+   answer is converted to new dictionaries anyway.
 4. One Lambda client per service, not one per Task state. moto's interpreter builds a
    new boto3 client (and a new connection to the Lambda server) for every Lambda
    invocation; building a client costs more CPU than the invocation's round trip.
@@ -33,6 +39,16 @@ each removes a cost that grows with load or with history.
 6. An execution says when it ends. ``finished(arn)`` is an Event set when moto's
    interpreter has recorded an execution's end, so LocalRuntime.wait sleeps until
    then instead of polling DescribeExecution (each poll a request through moto).
+7. DynamoDB answers written as JSON directly. moto serialises every answer by walking
+   the service model value by value, a cost per attribute of every item returned
+   (a quarter of the runtime's CPU under load). The data-plane answers are already
+   DynamoDB JSON: for those, and only when they hold nothing but JSON types (no
+   binary attributes), the body is ``json.dumps`` of the same result, which parses to
+   what moto's serialiser gives.
+8. A response class's method names looked up once. moto lists them with
+   ``inspect.getmembers`` on every request, to check that the action exists.
+9. A JSONPath parsed once. The interpreter parses every path of every state each time
+   it evaluates one, and the parser builds its tables (yacc) every time.
 
 They patch moto's classes and functions for the whole process, once.
 """
@@ -40,6 +56,7 @@ They patch moto's classes and functions for the whole process, once.
 from __future__ import annotations
 
 import functools
+import json
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -53,19 +70,26 @@ _MARK = "_order_saga_patched"
 def install() -> None:
     """Apply the fixes (once), and forget clients built for an earlier mock: each
     runtime has its own Lambda endpoint."""
+    from moto.core import responses as moto_responses
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import (
         lambda_eval_utils,
     )
+    from moto.stepfunctions.parser.asl.utils import json_path
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     for handler in (DynamoHandler, DynamoDBStreamsHandler):
         _patch(handler, "call_action", _serialised)
     _patch(DynamoDBBackend, "transact_write_items", _without_table_copies)
     _patch(Table, "query", _partition_only)
+    _patch(DynamoHandler, "serialized", _as_json)
+    _patch(moto_responses, "method_names_from_class", _cached)
+    _patch(json_path, "parse", _cached)
+    _patch(result_path, "parse", _cached)
     _patch(lambda_eval_utils, "boto_client_for", _reused)
     _patch(ExecutionWorker, "_get_evaluation_entrypoint", _parsed_once)
     _patch(ExecutionWorker, "_execution_logic", _announcing_the_end)
@@ -94,10 +118,15 @@ def _serialised(original: Any) -> Any:
 
 def _without_table_copies(original: Any) -> Any:
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        puts = _puts_if_all_conditions_hold(self, transact_items)
-        if puts is None:
+        from moto.dynamodb.exceptions import TransactionCanceledException
+
+        plan = _plan(self, transact_items)
+        if plan is None:
             original(self, transact_items)
             return
+        puts, reasons = plan
+        if any(code is not None for code, _, _ in reasons):
+            raise TransactionCanceledException(reasons)
         done: list[tuple[str, dict[str, Any], Any]] = []
         try:
             for table_name, key, attrs, previous in puts:
@@ -115,16 +144,24 @@ def _without_table_copies(original: Any) -> Any:
     return transact_write_items
 
 
-def _puts_if_all_conditions_hold(
+Put = tuple[str, dict[str, Any], dict[str, Any], Any]
+"""(table, key, item, the item it replaces or None)"""
+Reason = tuple[str | None, str | None, dict[str, Any] | None]
+"""A cancellation reason as moto's TransactionCanceledException takes it."""
+
+
+def _plan(
     backend: Any, transact_items: list[dict[str, Any]]
-) -> list[tuple[str, dict[str, Any], dict[str, Any], Any]] | None:
-    """The transaction's puts as (table, key, item, item it replaces), or None when it
-    is not only Puts and ConditionChecks whose conditions all hold now."""
+) -> tuple[list[Put], list[Reason]] | None:
+    """The transaction's puts and each item's reason to cancel it (None when it holds),
+    or None when it is not only Puts and ConditionChecks moto would accept."""
     from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import ConditionalCheckFailed
 
     if not 1 <= len(transact_items) <= 100:
         return None
-    puts = []
+    puts: list[Put] = []
+    reasons: list[Reason] = []
     keys = set()
     try:
         for entry in transact_items:
@@ -150,26 +187,47 @@ def _puts_if_all_conditions_hold(
             if condition is not None and not get_filter_expression(
                 condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
             ).expr(current):
-                return None
+                old = None
+                if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                    old = current.to_json()["Attributes"]
+                reasons.append(("ConditionalCheckFailed", ConditionalCheckFailed().message, old))
+                continue
+            reasons.append((None, None, None))
             if kind == "Put":
                 puts.append((op["TableName"], key, op["Item"], current))
     except Exception:  # whatever moto would make of it, it should say so itself
         return None
-    return puts
+    return puts, reasons
+
+
+class _NoCopies:
+    """Stands in for the copy module inside moto's Query (fix 3)."""
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        return value
 
 
 def _partition_only(original: Any) -> Any:
+    from moto.dynamodb.models import table as table_module
+
     def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        projection = args[5] if len(args) > 5 else kwargs.get("projection_expressions")
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
         if index_name is not None or hash_key is None or self.range_key_attr is None:
             return original(self, hash_key, *args, **kwargs)
         partition = list(self.items.get(hash_key, {}).values())
-        # Shadow all_items for this one call; requests are serialised (fix 1).
+        # Shadowed for this one call: DynamoDB requests are serialised (fix 1), so no
+        # other code runs in moto's table module meanwhile.
         self.all_items = lambda: partition
+        saved_copy = table_module.copy
+        if not projection:
+            table_module.copy = _NoCopies  # type: ignore[assignment]
         try:
             return original(self, hash_key, *args, **kwargs)
         finally:
             del self.all_items
+            table_module.copy = saved_copy
 
     return query
 
@@ -240,3 +298,29 @@ def _announcing_the_end(original: Any) -> Any:
             finished(self._evaluation_details.execution_details.arn).set()
 
     return _execution_logic
+
+
+DATA_PLANE = frozenset(
+    {"GetItem", "PutItem", "DeleteItem", "UpdateItem", "Query", "Scan", "BatchGetItem",
+     "BatchWriteItem", "TransactGetItems", "TransactWriteItems"}
+)  # fmt: skip
+JSON_1_0 = "application/x-amz-json-1.0"
+
+
+def _as_json(original: Any) -> Any:
+    def serialized(self: Any, action_result: Any) -> Any:
+        result = action_result.result
+        if type(result) is dict and self._get_action() in DATA_PLANE:
+            try:
+                body = json.dumps(result, separators=(",", ":"))
+            except (TypeError, ValueError):  # binary values, say: moto knows how
+                return original(self, action_result)
+            headers = {"Content-Type": JSON_1_0, **self.response_headers}
+            return 200, headers, body
+        return original(self, action_result)
+
+    return serialized
+
+
+def _cached(original: Any) -> Any:
+    return functools.lru_cache(maxsize=None)(original)

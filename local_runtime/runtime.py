@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
+from botocore import UNSIGNED
 from moto import mock_aws
 
 from local_runtime import moto_fixes
@@ -96,6 +97,11 @@ class LocalRuntime:
         self._mock = mock_aws(config=cast("DefaultConfig", MOTO_CONFIG))
         self._mock.start()
         moto_fixes.install()  # moto made safe and lean for many sagas at once
+        # moto checks no signatures, so the clients made in here (the handlers') sign
+        # nothing: signing was a tenth of every request's CPU.
+        boto3.setup_default_session()
+        assert boto3.DEFAULT_SESSION is not None
+        boto3.DEFAULT_SESSION.events.register("choose-signer", _unsigned)
         self.server = LambdaServer(self.functions).start()
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.server.endpoint
         os.environ.update(self.function_environment())
@@ -178,19 +184,8 @@ class LocalRuntime:
 
     def wait(self, order_id: str, timeout: float = 60.0) -> Execution:
         """Block until the order's saga execution ends; returns what it did."""
-        client = self._stepfunctions()
-        arn = self.execution_arn(order_id)
-        deadline = time.monotonic() + timeout
-        ended = moto_fixes.finished(arn)
-        while True:
-            described = client.describe_execution(executionArn=arn)
-            if described["status"] != "RUNNING":
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"execution {order_id} still running after {timeout}s")
-            # Woken when the interpreter records the end; each poll would be a
-            # request through moto, taking CPU from the sagas being waited for.
-            ended.wait(POLL_MAX)
+        described = self.wait_for_end(order_id, timeout)
+        arn = described["executionArn"]
         history = self.history(arn)
         entered = [e for e in history if e["type"].endswith("StateEntered")]
         scheduled = sum(1 for e in history if e["type"] == "LambdaFunctionScheduled")
@@ -209,6 +204,23 @@ class LocalRuntime:
             duration_ms=(stop - described["startDate"]).total_seconds() * 1000,
         )
 
+    def wait_for_end(self, order_id: str, timeout: float = 60.0) -> dict[str, Any]:
+        """Block until the order's execution ends; its DescribeExecution answer (wait()
+        without reading the history)."""
+        client = self._stepfunctions()
+        arn = self.execution_arn(order_id)
+        deadline = time.monotonic() + timeout
+        ended = moto_fixes.finished(arn)
+        while True:
+            # Woken when the interpreter records the end; each poll would be a
+            # request through moto, taking CPU from the sagas being waited for.
+            ended.wait(max(0.0, min(POLL_MAX, deadline - time.monotonic())))
+            described = cast("dict[str, Any]", client.describe_execution(executionArn=arn))
+            if described["status"] != "RUNNING":
+                return described
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {order_id} still running after {timeout}s")
+
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         client = self._stepfunctions()
         events: list[dict[str, Any]] = []
@@ -219,6 +231,10 @@ class LocalRuntime:
             if not page.get("nextToken"):
                 return events
             request["nextToken"] = page["nextToken"]
+
+
+def _unsigned(**_: Any) -> Any:
+    return UNSIGNED
 
 
 def create_tables(template: Template, dynamodb: Any, prefix: str = "") -> dict[str, str]:

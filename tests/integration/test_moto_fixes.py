@@ -190,3 +190,34 @@ def test_readers_never_see_a_stream_torn_while_writers_race_on_it(
     assert [record.version for record in store.load(shared)] == list(
         range(1, writers * appends_each + 1)
     )
+
+
+@pytest.mark.parametrize("with_binary", [False, True], ids=["json-only", "binary"])
+def test_an_item_of_every_attribute_type_reads_back_exactly_as_written(
+    table: tuple[Any, str], with_binary: bool
+) -> None:
+    client, name = table
+    stream = f"product#{new_id()}"
+    item: dict[str, Any] = {
+        "stream_id": {"S": stream},
+        "version": {"N": "1"},
+        "text": {"S": "café ☕"},
+        "money": {"N": "1299.99"},
+        "flags": {"L": [{"BOOL": True}, {"NULL": True}, {"N": "-3"}]},
+        "nested": {"M": {"names": {"SS": ["a", "b"]}, "counts": {"NS": ["1", "2"]}}},
+    }
+    if with_binary:
+        item["blob"] = {"B": b"\x00\xff"}
+    client.put_item(TableName=name, Item=item)
+    key = {"stream_id": item["stream_id"], "version": item["version"]}
+
+    queried = client.query(
+        TableName=name,
+        KeyConditionExpression="stream_id = :s",
+        ExpressionAttributeValues={":s": {"S": stream}},
+    )
+    got = client.get_item(TableName=name, Key=key)["Item"]
+    batch = client.batch_get_item(RequestItems={name: {"Keys": [key]}})["Responses"][name]
+
+    assert queried["Items"] == [item] == [got] == batch
+    assert (queried["Count"], queried["ScannedCount"]) == (1, 1)
