@@ -227,6 +227,50 @@ class EventStoreContract:
         assert [r.version for r in loaded] == list(range(1, 121))
         assert [r.data["quantity"] for r in loaded] == list(range(1, 121))
 
+    def test_loading_after_a_version_gives_only_the_later_events(self, store: EventStore) -> None:
+        stream = f"product#{new_id()}"
+        store.append(
+            stream,
+            0,
+            [StockAdded(product_id="sku-a", quantity=n) for n in range(1, 6)],
+            correlation_id="after",
+        )
+
+        assert [r.version for r in store.load(stream, after_version=3)] == [4, 5]
+        assert store.load_events(stream, after_version=4) == [
+            StockAdded(product_id="sku-a", quantity=5)
+        ]
+        assert store.load(stream, after_version=5) == []
+
+    def test_a_stream_never_snapshotted_has_no_snapshot(self, store: EventStore) -> None:
+        assert store.load_snapshot(f"product#{new_id()}") is None
+
+    def test_a_saved_snapshot_loads_back_equal(self, store: EventStore) -> None:
+        stream = f"product#{new_id()}"
+        state = {"product_id": "sku-a", "available": 7, "reserved": {"o1": 2, "o2": 1}}
+
+        saved = store.save_snapshot(store.snapshot_of(stream, 12, 1, state))
+        loaded = store.load_snapshot(stream)
+
+        assert saved is True
+        assert loaded is not None
+        assert (loaded.stream_id, loaded.version, loaded.schema_version) == (stream, 12, 1)
+        assert loaded.state == state
+        assert loaded.taken_at == NOW
+
+    def test_a_snapshot_never_replaces_a_newer_one(self, store: EventStore) -> None:
+        stream = f"product#{new_id()}"
+        store.save_snapshot(store.snapshot_of(stream, 200, 1, {"available": 2}))
+
+        older = store.save_snapshot(store.snapshot_of(stream, 100, 1, {"available": 1}))
+        same = store.save_snapshot(store.snapshot_of(stream, 200, 1, {"available": 3}))
+        newer = store.save_snapshot(store.snapshot_of(stream, 300, 1, {"available": 4}))
+
+        assert (older, same, newer) == (False, False, True)
+        loaded = store.load_snapshot(stream)
+        assert loaded is not None
+        assert (loaded.version, loaded.state) == (300, {"available": 4})
+
 
 class TestInMemoryEventStore(EventStoreContract):
     @pytest.fixture
@@ -241,7 +285,12 @@ class TestDynamoDBEventStore(EventStoreContract):
             client = boto3.client("dynamodb", region_name="us-east-1")
             # a prefix of its own: moto's state is shared with any runtime in this process
             tables = create_tables(TEMPLATE, client, prefix=f"contract-{new_id()}-")
-            yield DynamoDBEventStore(tables["EventStoreTable"], client, clock=fixed_clock)
+            yield DynamoDBEventStore(
+                tables["EventStoreTable"],
+                client,
+                clock=fixed_clock,
+                snapshot_table=tables["SnapshotTable"],
+            )
 
     def test_the_table_streams_new_images_for_the_async_consumers(
         self, store: DynamoDBEventStore
@@ -254,6 +303,17 @@ class TestDynamoDBEventStore(EventStoreContract):
             "StreamEnabled": True,
             "StreamViewType": "NEW_IMAGE",
         }
+
+    def test_without_a_snapshot_table_there_are_no_snapshots(
+        self, store: DynamoDBEventStore
+    ) -> None:
+        plain = DynamoDBEventStore(
+            store.table_name, boto3.client("dynamodb", region_name="us-east-1")
+        )
+        stream = f"product#{new_id()}"
+
+        assert plain.save_snapshot(plain.snapshot_of(stream, 5, 1, {"available": 1})) is False
+        assert plain.load_snapshot(stream) is None
 
     def test_a_storage_failure_is_a_named_transient_error(self) -> None:
         with mock_aws():

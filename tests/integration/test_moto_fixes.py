@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from order_saga.adapters.event_store import EventStore
 
 TEMPLATE = Template()
+PREFIX = f"fixes-{uuid.uuid4().hex[:8]}-"
+SNAPSHOTS = f"{PREFIX}SnapshotTable"
 
 
 def new_id() -> str:
@@ -41,7 +43,7 @@ def table() -> Iterator[tuple[Any, str]]:
     with mock_aws():
         moto_fixes.install()
         client = boto3.client("dynamodb", region_name="us-east-1")
-        tables = create_tables(TEMPLATE, client, prefix=f"fixes-{new_id()}-")
+        tables = create_tables(TEMPLATE, client, prefix=PREFIX)
         yield client, tables["EventStoreTable"]
 
 
@@ -49,7 +51,7 @@ class TestEventStoreOnFixedMoto(EventStoreContract):
     @pytest.fixture
     def store(self, table: tuple[Any, str]) -> EventStore:
         client, name = table
-        return DynamoDBEventStore(name, client, clock=fixed_clock)
+        return DynamoDBEventStore(name, client, clock=fixed_clock, snapshot_table=SNAPSHOTS)
 
 
 def put(client: Any, table: str, stream: str, version: int) -> None:

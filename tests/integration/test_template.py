@@ -312,3 +312,27 @@ def test_the_local_runtime_creates_the_workflow_type_chosen_and_refuses_others()
     assert Template().resolve(props["Type"]) == "STANDARD"
     with pytest.raises(ValueError, match="WorkflowType"):
         Template(parameters={"WorkflowType": "EXPRESSO"})
+
+
+def test_only_the_inventory_steps_touch_snapshots_and_only_of_product_streams():
+    snapshots = RESOURCES["SnapshotTable"]["Properties"]
+    assert "StreamSpecification" not in snapshots  # the async consumers read only events
+
+    for name in FUNCTIONS:
+        props = RESOURCES[name]["Properties"]
+        variables = props.get("Environment", {}).get("Variables", {})
+        statements = [
+            statement
+            for policy in props.get("Policies", [])
+            if isinstance(policy, dict)
+            for statement in policy.get("Statement", [])
+            if statement.get("Resource") == {"Fn::GetAtt": ["SnapshotTable", "Arn"]}
+        ]
+        if name in ("ReserveInventoryFunction", "ReleaseInventoryFunction"):
+            assert variables.get("SNAPSHOT_TABLE") == {"Ref": "SnapshotTable"}
+            (statement,) = statements
+            assert sorted(statement["Action"]) == ["dynamodb:GetItem", "dynamodb:PutItem"]
+            keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            assert keys == ["product#*"]
+        else:
+            assert "SNAPSHOT_TABLE" not in variables and not statements, name

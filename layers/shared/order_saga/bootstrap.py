@@ -49,7 +49,9 @@ def from_environment(env: Mapping[str, str]) -> Ports:
     dynamodb = boto3.client("dynamodb")
     state_machine = env.get("STATE_MACHINE_ARN")
     return Ports(
-        store=DynamoDBEventStore(env["EVENT_STORE_TABLE"], dynamodb),
+        store=DynamoDBEventStore(
+            env["EVENT_STORE_TABLE"], dynamodb, snapshot_table=env.get("SNAPSHOT_TABLE")
+        ),
         catalog=DynamoDBCatalog(env["CATALOG_TABLE"], dynamodb),
         gateway=payment_gateway(env.get("PAYMENT_GATEWAY", "simulated")),
         saga=(

@@ -1,4 +1,9 @@
-"""The event store on one DynamoDB table: key (stream_id, version), stream enabled."""
+"""The event store on one DynamoDB table: key (stream_id, version), stream enabled.
+
+Snapshots, when a snapshot table is given, live in a table of their own keyed by
+stream_id (one item per stream, the newest): they are derived data, so they stay out
+of the event table and out of its stream, which the async consumers read.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from order_saga.adapters.event_store import EventStore, RecordedEvent, utc_now
+from order_saga.adapters.event_store import EventStore, RecordedEvent, Snapshot, utc_now
 from order_saga.errors import ConcurrencyError, StorageError
 
 if TYPE_CHECKING:
@@ -29,17 +34,22 @@ class DynamoDBEventStore(EventStore):
         table_name: str,
         client: DynamoDBClient,
         clock: Callable[[], datetime] = utc_now,
+        snapshot_table: str | None = None,
     ) -> None:
         super().__init__(clock)
         self.table_name = table_name
+        self.snapshot_table = snapshot_table
         self._client = client
 
-    def load(self, stream_id: str) -> list[RecordedEvent]:
+    def load(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
         records: list[RecordedEvent] = []
         query: dict[str, Any] = {
             "TableName": self.table_name,
-            "KeyConditionExpression": "stream_id = :s",
-            "ExpressionAttributeValues": {":s": {"S": stream_id}},
+            "KeyConditionExpression": "stream_id = :s AND version > :v",
+            "ExpressionAttributeValues": {
+                ":s": {"S": stream_id},
+                ":v": {"N": str(max(after_version, 0))},
+            },
             "ConsistentRead": True,
         }
         try:
@@ -51,6 +61,52 @@ class DynamoDBEventStore(EventStore):
                 query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         except ClientError as exc:
             raise StorageError(f"loading stream {stream_id} failed: {_code(exc)}") from exc
+
+    def load_snapshot(self, stream_id: str) -> Snapshot | None:
+        if self.snapshot_table is None:
+            return None
+        try:
+            # Eventually consistent is enough: an older snapshot is still a true one,
+            # and the events after it are read strongly consistent.
+            item = self._client.get_item(
+                TableName=self.snapshot_table, Key={"stream_id": {"S": stream_id}}
+            ).get("Item")
+        except ClientError as exc:
+            raise StorageError(f"loading the snapshot of {stream_id} failed: {_code(exc)}") from exc
+        if item is None:
+            return None
+        return Snapshot(
+            stream_id=stream_id,
+            version=int(item["version"]["N"]),
+            schema_version=int(item["schema_version"]["N"]),
+            state=_plain(_deserializer.deserialize(item["state"])),
+            taken_at=datetime.fromisoformat(item["taken_at"]["S"]),
+        )
+
+    def save_snapshot(self, snapshot: Snapshot) -> bool:
+        if self.snapshot_table is None:
+            return False
+        try:
+            self._client.put_item(
+                TableName=self.snapshot_table,
+                Item={
+                    "stream_id": {"S": snapshot.stream_id},
+                    "version": {"N": str(snapshot.version)},
+                    "schema_version": {"N": str(snapshot.schema_version)},
+                    "state": _serializer.serialize(snapshot.state),
+                    "taken_at": {"S": snapshot.taken_at.isoformat(timespec="milliseconds")},
+                },
+                # Never replace a newer snapshot with an older one.
+                ConditionExpression="attribute_not_exists(stream_id) OR version < :v",
+                ExpressionAttributeValues={":v": {"N": str(snapshot.version)}},
+            )
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise StorageError(
+                f"saving a snapshot of {snapshot.stream_id} failed: {_code(exc)}"
+            ) from exc
+        return True
 
     def _write(self, records: list[RecordedEvent]) -> None:
         items = [_item(record) for record in records]

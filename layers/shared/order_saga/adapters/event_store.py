@@ -3,6 +3,10 @@
 The concurrency guard is the uniqueness of (stream id, version): an append writes the
 versions after the one the writer loaded, on the condition that none exists yet, so
 two writers can never both append version N. Appends to several streams are atomic.
+
+A stream may also have a snapshot: an aggregate's state at some version, so a load
+replays only the events after it. Snapshots are a shortcut, never the truth: a store
+keeps only the newest one per stream, and losing it loses nothing.
 """
 
 from __future__ import annotations
@@ -39,6 +43,18 @@ class RecordedEvent:
 
     def to_domain(self) -> DomainEvent:
         return event_from_data(self.event_type, self.data)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An aggregate's state after the first ``version`` events of its stream."""
+
+    stream_id: str
+    version: int
+    schema_version: int
+    """The shape of ``state``, as the aggregate numbers it."""
+    state: dict[str, Any]
+    taken_at: datetime
 
 
 @dataclass(frozen=True)
@@ -80,11 +96,25 @@ class EventStore(ABC):
         return records
 
     @abstractmethod
-    def load(self, stream_id: str) -> list[RecordedEvent]:
-        """The stream's events in version order; empty for a stream never written."""
+    def load(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
+        """The stream's events after ``after_version``, in version order; empty for a
+        stream never written."""
 
-    def load_events(self, stream_id: str) -> list[DomainEvent]:
-        return [record.to_domain() for record in self.load(stream_id)]
+    def load_events(self, stream_id: str, after_version: int = 0) -> list[DomainEvent]:
+        return [record.to_domain() for record in self.load(stream_id, after_version)]
+
+    @abstractmethod
+    def load_snapshot(self, stream_id: str) -> Snapshot | None:
+        """The stream's newest snapshot, if it has one."""
+
+    @abstractmethod
+    def save_snapshot(self, snapshot: Snapshot) -> bool:
+        """Keep the snapshot unless the stream has one as new or newer; True if kept."""
+
+    def snapshot_of(
+        self, stream_id: str, version: int, schema_version: int, state: dict[str, Any]
+    ) -> Snapshot:
+        return Snapshot(stream_id, version, schema_version, state, self._clock())
 
     @abstractmethod
     def _write(self, records: list[RecordedEvent]) -> None:
@@ -123,11 +153,24 @@ class InMemoryEventStore(EventStore):
     def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
         super().__init__(clock)
         self._streams: dict[str, list[RecordedEvent]] = {}
+        self._snapshots: dict[str, Snapshot] = {}
         self._lock = threading.Lock()
 
-    def load(self, stream_id: str) -> list[RecordedEvent]:
+    def load(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
         with self._lock:
-            return list(self._streams.get(stream_id, ()))
+            return list(self._streams.get(stream_id, ())[max(after_version, 0) :])
+
+    def load_snapshot(self, stream_id: str) -> Snapshot | None:
+        with self._lock:
+            return self._snapshots.get(stream_id)
+
+    def save_snapshot(self, snapshot: Snapshot) -> bool:
+        with self._lock:
+            kept = self._snapshots.get(snapshot.stream_id)
+            if kept is not None and kept.version >= snapshot.version:
+                return False
+            self._snapshots[snapshot.stream_id] = snapshot
+            return True
 
     def stream_ids(self) -> list[str]:
         with self._lock:

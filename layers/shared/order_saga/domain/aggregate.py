@@ -23,11 +23,14 @@ class Aggregate:
 
     @classmethod
     def rebuild(cls, history: Iterable[DomainEvent]) -> Self:
-        aggregate = cls()
+        return cls().replay(history)
+
+    def replay(self, history: Iterable[DomainEvent]) -> Self:
+        """Apply stored events after the ones already folded in (a snapshot's, say)."""
         for event in history:
-            aggregate._apply(event)
-            aggregate.version += 1
-        return aggregate
+            self._apply(event)
+            self.version += 1
+        return self
 
     def _record(self, event: DomainEvent) -> DomainEvent:
         self._apply(event)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from order_saga.domain.aggregate import Aggregate
 from order_saga.domain.events import DomainEvent, StockAdded, StockReleased, StockReserved
@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 class ProductStock(Aggregate):
     """One product's stock. ``available`` never goes below zero."""
+
+    SNAPSHOT_SCHEMA = 1
+    """Bumped whenever ``snapshot()`` changes shape; older snapshots are then ignored."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -61,6 +64,24 @@ class ProductStock(Aggregate):
             StockReleased(product_id=self.product_id, order_id=order_id, quantity=quantity)
         )
         return quantity
+
+    def snapshot(self) -> dict[str, Any]:
+        """The stock's state as plain data, to store beside its stream: loading then
+        replays only the events after it."""
+        return {
+            "product_id": self.product_id,
+            "available": self.available,
+            "reserved": dict(self.reserved),
+        }
+
+    @classmethod
+    def from_snapshot(cls, state: Mapping[str, Any], version: int) -> ProductStock:
+        """The stock as it was at ``version``, from ``snapshot()``'s data."""
+        stock = cls.new(str(state["product_id"]))
+        stock.available = int(state["available"])
+        stock.reserved = {str(order): int(units) for order, units in state["reserved"].items()}
+        stock.version = version
+        return stock
 
     def shortage(self, requested: int) -> Shortage:
         return Shortage(product_id=self.product_id, requested=requested, available=self.available)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from order_saga.domain.inventory import ProductStock
 from order_saga.domain.order import Order
 from order_saga.errors import OrderNotFound
-from order_saga.service_layer.streams import order_stream, product_stream
+from order_saga.service_layer.streams import load_stock, order_stream
 
 if TYPE_CHECKING:
     from order_saga.adapters.event_store import EventStore, RecordedEvent
@@ -57,4 +56,4 @@ def order_events(store: EventStore, order_id: str) -> list[dict[str, Any]]:
 
 
 def stock_level(store: EventStore, product_id: str) -> int:
-    return ProductStock.rebuild(store.load_events(product_stream(product_id))).available
+    return load_stock(store, product_id).available
