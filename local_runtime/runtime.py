@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
+import botocore.session
 from botocore import UNSIGNED
+from botocore.config import Config
 from moto import mock_aws
 
 from local_runtime import moto_fixes
@@ -97,11 +99,7 @@ class LocalRuntime:
         self._mock = mock_aws(config=cast("DefaultConfig", MOTO_CONFIG))
         self._mock.start()
         moto_fixes.install()  # moto made safe and lean for many sagas at once
-        # moto checks no signatures, so the clients made in here (the handlers') sign
-        # nothing: signing was a tenth of every request's CPU.
-        boto3.setup_default_session()
-        assert boto3.DEFAULT_SESSION is not None
-        boto3.DEFAULT_SESSION.events.register("choose-signer", _unsigned)
+        boto3.setup_default_session(botocore_session=_lean_session())
         self.server = LambdaServer(self.functions).start()
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.server.endpoint
         os.environ.update(self.function_environment())
@@ -233,8 +231,15 @@ class LocalRuntime:
             request["nextToken"] = page["nextToken"]
 
 
-def _unsigned(**_: Any) -> Any:
-    return UNSIGNED
+def _lean_session() -> botocore.session.Session:
+    """A session whose clients (the handlers' among them) sign nothing, since moto
+    checks no signatures, and send a fixed User-Agent instead of rebuilding botocore's
+    twice per request: together a fifth of every request's CPU."""
+    session = botocore.session.get_session()
+    session.set_default_client_config(
+        Config(signature_version=UNSIGNED, user_agent="order-saga-local-runtime")
+    )
+    return session
 
 
 def create_tables(template: Template, dynamodb: Any, prefix: str = "") -> dict[str, str]:
