@@ -25,6 +25,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+BENCH ?=  # flags for bench, e.g. BENCH="--orders 400 --concurrency 32" or BENCH=--quick
+bench: $(STAMP)  ## cost per order, cold starts, throughput, event store growth (bench/)
+	$(PY) -m bench $(BENCH)
+
 validate: $(STAMP)  ## what CloudFormation and SAM think of the template
 	$(VENV)/bin/cfn-lint template.yaml
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/sam validate --lint

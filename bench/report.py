@@ -1,0 +1,237 @@
+"""The benchmark's results as plain-text tables, and the targets they are held to."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+TARGETS: dict[str, Any] = {
+    "happy_path_state_transitions": 4,
+    "happy_path_lambda_invocations": 3,
+    "standard_dollars_per_million": Decimal(115),
+    "express_dollars_per_million": Decimal(15),
+    "init_ratio_to_boto3": 1.5,
+    "orders_per_second": 20.0,
+}
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    """Columns padded to their widest cell; numbers right-aligned."""
+    cells = [headers, *[[_text(cell) for cell in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    numeric = [all(_is_number(row[i]) for row in rows) and bool(rows) for i in range(len(headers))]
+
+    def line(row: list[str]) -> str:
+        return "  ".join(
+            cell.rjust(width) if right else cell.ljust(width)
+            for cell, width, right in zip(row, widths, numeric, strict=True)
+        ).rstrip()
+
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([line(cells[0]), rule, *(line(row) for row in cells[1:])])
+
+
+def _text(cell: Any) -> str:
+    if cell is None:
+        return "-"
+    if isinstance(cell, float):
+        return f"{cell:,.1f}"
+    if isinstance(cell, Decimal):
+        return f"{cell:,.2f}"
+    return str(cell)
+
+
+def _is_number(cell: Any) -> bool:
+    return isinstance(cell, int | float | Decimal) and not isinstance(cell, bool)
+
+
+def usage_section(paths: list[dict[str, Any]]) -> str:
+    rows = [
+        [
+            p["path"],
+            p["state_transitions"],
+            p["lambda_invocations"] - 1,
+            p["dynamodb_requests"],
+            Decimal(p["write_units"]).normalize(),
+            Decimal(p["read_units"]).normalize(),
+            p["api_requests"],
+            Decimal(p["cost_per_million"]["STANDARD"]["total"]),
+            Decimal(p["cost_per_million"]["EXPRESS"]["total"]),
+        ]
+        for p in paths
+    ]
+    return table(
+        [
+            "path",
+            "transitions",
+            "saga Lambdas",
+            "DDB requests",
+            "WRU",
+            "RRU",
+            "API",
+            "$/M STANDARD",
+            "$/M EXPRESS",
+        ],
+        rows,
+    )
+
+
+def cost_breakdown_section(path: dict[str, Any]) -> str:
+    services = ["step_functions", "lambda_requests", "lambda_duration", "dynamodb", "api_gateway"]
+    rows = [
+        [workflow, *(Decimal(costs[s]) for s in services), Decimal(costs["total"])]
+        for workflow, costs in path["cost_per_million"].items()
+    ]
+    return table(["$/M, happy path", *services, "total"], rows)
+
+
+def coldstart_section(cold: dict[str, Any]) -> str:
+    rows = [
+        [
+            name,
+            f["init_ms"],
+            f["init_ratio"],
+            f["init_cpu_ratio"],
+            f["init_xray_ms"],
+            f["init_xray_ratio"],
+            f["init_xray_cpu_ratio"],
+            f["ready_xray_ms"],
+            f["ready_xray_ratio"],
+            round(cold["packages"]["functions_zip_bytes"][name] / 1024, 1),
+        ]
+        for name, f in cold["functions"].items()
+    ]
+    packages = cold["packages"]
+    notes = (
+        f"import boto3: {cold['boto3_import_ms']} ms wall, {cold['boto3_import_cpu_ms']} ms CPU; "
+        f"with one DynamoDB client: {cold['boto3_import_and_client_ms']} ms. "
+        f"Median of {cold['rounds']} fresh processes each, python {cold['python']}.\n"
+        f"Layer: order_saga {packages['layer_code_zip_bytes'] / 1024:.1f} KB zipped; "
+        f"its dependencies {packages['layer_dependencies_zip_bytes'] / 1048576:.1f} MB zipped, "
+        f"{packages['layer_dependencies_installed_bytes'] / 1048576:.1f} MB installed"
+        + (
+            " (botocore among them, pulled in by aws-xray-sdk)"
+            if packages["botocore_in_layer"]
+            else ""
+        )
+        + "."
+    )
+    return (
+        table(
+            [
+                "function",
+                "init ms",
+                "x boto3",
+                "x (CPU)",
+                "+X-Ray ms",
+                "x boto3",
+                "x (CPU)",
+                "ready ms",
+                "x boto3+client",
+                "code KB",
+            ],
+            rows,
+        )
+        + "\n"
+        + notes
+    )
+
+
+def throughput_section(load: dict[str, Any]) -> str:
+    row = [
+        load["orders"],
+        load["concurrency"],
+        load["products"],
+        load["orders_per_s"],
+        load["p50_ms"],
+        load["p99_ms"],
+        load["cpu_ms_per_order"],
+        ", ".join(f"{k} {v}" for k, v in sorted(load["outcomes"].items())),
+    ]
+    notes = f"{load['cpus']} CPUs, load average {load['load_average']} at the end of the run."
+    headers = ["orders", "concurrency", "products", "orders/s", "p50 ms", "p99 ms"]
+    return table([*headers, "CPU ms/order", "outcomes"], [row]) + "\n" + notes
+
+
+def eventstore_section(rows: list[dict[str, Any]]) -> str:
+    return table(
+        ["store", "snapshots", "events", "load ms", "append ms", "RRU per load"],
+        [
+            [
+                r["store"],
+                "on" if r["snapshots"] else "off",
+                r["events"],
+                r["load_ms"],
+                r["append_ms"],
+                r["read_units_per_load"],
+            ]
+            for r in rows
+        ],
+    )
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target beside what was measured, and whether it was met."""
+    checks: list[dict[str, Any]] = []
+
+    def check(name: str, measured: Any, limit: Any, met: bool) -> None:
+        checks.append({"target": name, "measured": measured, "limit": limit, "met": met})
+
+    paths = {p["path"]: p for p in results.get("usage", [])}
+    happy = paths.get("happy path")
+    if happy:
+        transitions, lambdas = happy["state_transitions"], happy["lambda_invocations"] - 1
+        limit = TARGETS["happy_path_state_transitions"]
+        check("happy path state transitions", transitions, limit, transitions <= limit)
+        limit = TARGETS["happy_path_lambda_invocations"]
+        check("happy path Lambda invocations (API not counted)", lambdas, limit, lambdas <= limit)
+        for workflow, key in (("STANDARD", "standard"), ("EXPRESS", "express")):
+            total = Decimal(happy["cost_per_million"][workflow]["total"])
+            limit = TARGETS[f"{key}_dollars_per_million"]
+            check(f"{workflow} $ per million orders (happy path)", total, limit, total <= limit)
+    failures = [p for p in paths.values() if "CancelOrder" in p["expected"]]
+    if failures:
+        as_expected = [p["path"] for p in failures if p["states"] == p["expected"]]
+        check(
+            "failure paths compensated as the ASL says",
+            f"{len(as_expected)} of {len(failures)}",
+            "all",
+            len(as_expected) == len(failures),
+        )
+    cold = results.get("coldstart")
+    if cold:
+        worst = max(cold["functions"].items(), key=lambda item: item[1]["init_ratio"])
+        limit = TARGETS["init_ratio_to_boto3"]
+        measured = f"{worst[1]['init_ratio']} ({worst[0]})"
+        check("import-and-init / import boto3 (X-Ray off), worst function", measured, limit,
+              worst[1]["init_ratio"] <= limit)  # fmt: skip
+    load = results.get("throughput")
+    if load:
+        limit = TARGETS["orders_per_second"]
+        rate = load["orders_per_s"]
+        check("local runtime orders per second", rate, limit, rate >= limit)
+    return checks
+
+
+def targets_section(checks: list[dict[str, Any]]) -> str:
+    return table(
+        ["target", "measured", "limit", "met"],
+        [[c["target"], str(c["measured"]), str(c["limit"]), "yes" if c["met"] else "NO"]
+         for c in checks],
+    )  # fmt: skip
+
+
+def render(results: dict[str, Any]) -> str:
+    parts = [f"make bench, {results['started']}, prices checked {results['prices_checked']}"]
+    if "usage" in results:
+        parts += ["", "Per order, counted from local runs", usage_section(results["usage"])]
+        happy = next(p for p in results["usage"] if p["path"] == "happy path")
+        parts += ["", cost_breakdown_section(happy)]
+    if "coldstart" in results:
+        parts += ["", "Cold start proxy", coldstart_section(results["coldstart"])]
+    if "throughput" in results:
+        parts += ["", "Local runtime throughput", throughput_section(results["throughput"])]
+    if "eventstore" in results:
+        parts += ["", "Event store growth", eventstore_section(results["eventstore"])]
+    parts += ["", "Targets", targets_section(results["targets"])]
+    return "\n".join(parts)
