@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -84,6 +85,9 @@ def run_throughput(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
+    # Powertools keeps (and later prints) the metrics of every invocation while they
+    # are disabled; the local runtime disables them only while it runs.
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     prices = Prices.load()
     results: dict[str, Any] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -15,9 +15,15 @@ TARGETS: dict[str, Any] = {
 }
 
 
+MARKDOWN = False
+"""Render tables as Markdown (python -m bench.report) rather than plain text."""
+
+
 def table(headers: list[str], rows: list[list[Any]]) -> str:
     """Columns padded to their widest cell; numbers right-aligned."""
     cells = [headers, *[[_text(cell) for cell in row] for row in rows]]
+    if MARKDOWN:
+        return _markdown(cells, rows)
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     numeric = [all(_is_number(row[i]) for row in rows) and bool(rows) for i in range(len(headers))]
 
@@ -29,6 +35,12 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
 
     rule = "  ".join("-" * width for width in widths)
     return "\n".join([line(cells[0]), rule, *(line(row) for row in cells[1:])])
+
+
+def _markdown(cells: list[list[str]], rows: list[list[Any]]) -> str:
+    numeric = [all(_is_number(row[i]) for row in rows) for i in range(len(cells[0]))]
+    rule = ["---:" if right else "---" for right in numeric]
+    return "\n".join("| " + " | ".join(row) + " |" for row in [cells[0], rule, *cells[1:]])
 
 
 def _text(cell: Any) -> str:
@@ -148,7 +160,14 @@ def throughput_section(load: dict[str, Any]) -> str:
         load["cpu_ms_per_order"],
         ", ".join(f"{k} {v}" for k, v in sorted(load["outcomes"].items())),
     ]
-    notes = f"{load['cpus']} CPUs, load average {load['load_average']} at the end of the run."
+    notes = (
+        f"The median of {len(load['rounds_orders_per_s'])} rounds"
+        f" (orders/s: {', '.join(str(r) for r in load['rounds_orders_per_s'])}). "
+        f"{load['orders_per_cpu_s']} orders per CPU-second (one core to itself would run that"
+        f" many a second); {load['lambda_invocations_per_order']} Lambda invocations per"
+        f" order; {load['cpus']} CPUs, load average {load['load_average']} at the end of"
+        " the run (other processes included)."
+    )
     headers = ["orders", "concurrency", "products", "orders/s", "p50 ms", "p99 ms"]
     return table([*headers, "CPU ms/order", "outcomes"], [row]) + "\n" + notes
 
@@ -235,3 +254,13 @@ def render(results: dict[str, Any]) -> str:
         parts += ["", "Event store growth", eventstore_section(results["eventstore"])]
     parts += ["", "Targets", targets_section(results["targets"])]
     return "\n".join(parts)
+
+
+if __name__ == "__main__":  # python -m bench.report [results.json]: the tables as Markdown
+    import json
+    import sys
+    from pathlib import Path
+
+    source = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/results/latest.json")
+    MARKDOWN = True
+    print(render(json.loads(source.read_text())))

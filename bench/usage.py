@@ -202,8 +202,8 @@ def add_reservations(runtime: LocalRuntime, product: str, count: int) -> None:
     version = len(store.load(stream))
     for start in range(0, count, MAX_EVENTS_PER_APPEND):
         events = [
-            StockReserved(product_id=product, order_id=f"past{start + n:08d}", quantity=1)
-            for n in range(min(MAX_EVENTS_PER_APPEND, count - start))
+            StockReserved(product_id=product, order_id=uuid.uuid4().hex, quantity=1)
+            for _ in range(min(MAX_EVENTS_PER_APPEND, count - start))
         ]
         store.append(stream, version, events, correlation_id="bench-history")
         version += len(events)
