@@ -1,9 +1,11 @@
 """`make demo`: three sample orders through the real state machine, on the local runtime.
 
-One succeeds, one has its payment declined, one runs out of stock. For each it prints
+One succeeds, one has its payment declined, one runs out of stock, and a fourth runs
+out of stock while the payment gateway refuses the refund three times: the saga puts
+it on the manual-review queue and ops.redrive finishes it. For each it prints
 the final status, total, payment and reservation ids (or why it was cancelled), the
 states the execution passed through, and the order's events. Exits 1 when an order
-does not end as it should.
+does not end as it should. It ends with the metrics the handlers emitted (EMF).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from local_runtime.lambda_service import Fault
 from local_runtime.runtime import LocalRuntime
 from local_runtime.sample_catalog import SAMPLE_PRODUCTS, seed
+from order_saga.errors import GatewayUnavailable
 from order_saga.service_layer.views import order_events, order_view, stock_level
 
 if TYPE_CHECKING:
@@ -38,6 +42,15 @@ class Scenario:
     payment_method: str
     expected_status: str
     expected_reason: str | None
+    refund_outage: int = 0
+    """The refund step fails this many times (Fault injection): 3 exhausts its retries."""
+
+
+def _refund_fails(runtime: LocalRuntime, times: int) -> None:
+    runtime.functions.inject(
+        "RefundPaymentFunction",
+        Fault.transient(GatewayUnavailable("payment gateway down (demo fault)"), times=times),
+    )
 
 
 SCENARIOS = (
@@ -71,6 +84,18 @@ SCENARIOS = (
         "CANCELLED",
         "OutOfStock",
     ),
+    Scenario(
+        "out of stock, and the refund keeps failing: manual review, then re-drive",
+        "ord-demo-manual-review",
+        [
+            {"product_id": "sku-espresso-beans", "quantity": 1},
+            {"product_id": "sku-burr-grinder", "quantity": 5},
+        ],
+        "tok_visa",
+        "CANCELLED",
+        "OutOfStock",
+        refund_outage=3,
+    ),
 )
 
 
@@ -89,6 +114,7 @@ def describe(event: dict[str, Any]) -> str:
             for s in data["shortages"]
         ),
         "OrderCancelled": lambda: data["reason"],
+        "CompensationFailed": lambda: f"{data['failed_step']}: {data['error']}",
     }.get(event["type"])
     return f"{event['type']:<27} {shown() if shown else ''}".rstrip()
 
@@ -104,68 +130,80 @@ def print_stock(ports: Ports, heading: str) -> None:
 
 def run(runtime: LocalRuntime) -> bool:
     assert runtime.ports is not None
-    ports = runtime.ports
-    seed(ports)
+    seed(runtime.ports)
     print("Catalog")
     for product_id, name, price, quantity in SAMPLE_PRODUCTS:
         print(f"  {product_id:<22} {name:<22} {price:>8}  {quantity:>3} in stock")
     print()
     all_as_expected = True
     for number, scenario in enumerate(SCENARIOS, start=1):
-        status, body, _ = runtime.api(
-            "POST",
-            "/orders",
-            {
-                "order_id": scenario.order_id,
-                "items": scenario.items,
-                "shipping_address": ADDRESS,
-                "payment_method": scenario.payment_method,
-            },
-            CUSTOMER,
-        )
-        if status != 202:
-            print(f"[{number}] {scenario.title}: POST /orders answered {status} {body}")
-            all_as_expected = False
-            continue
-        execution = runtime.wait(scenario.order_id)
-        view = order_view(ports.store, scenario.order_id)
-        as_expected = (
-            view["status"] == scenario.expected_status
-            and view["cancellation_reason"] == scenario.expected_reason
-        )
-        all_as_expected &= as_expected
-        print(f"[{number}] {scenario.title}: order {scenario.order_id} ({scenario.payment_method})")
-        print(
-            f"    status         {view['status']}"
-            + ("" if as_expected else "   <- NOT AS EXPECTED")
-        )
-        print(f"    total          {view['total']}")
-        print(f"    payment id     {view['payment_id'] or '-'} ({view['payment_status']})")
-        if view["refund_id"]:
-            print(f"    refund id      {view['refund_id']}")
-        if view["status"] == "CANCELLED":
-            print(
-                f"    cancelled      {view['cancellation_reason']}: {view['cancellation_detail']}"
-            )
-        else:
-            print(f"    reservation id {view['reservation_id']}")
-        print(
-            f"    execution      {execution.status}"
-            + (f" ({execution.error})" if execution.error else "")
-        )
-        print(f"    path           {' -> '.join(execution.path)}")
-        print(
-            f"                   {execution.state_transitions} state transitions, "
-            f"{execution.lambda_invocations} Lambda invocations, {execution.duration_ms:.0f} ms"
-        )
-        for index, event in enumerate(order_events(ports.store, scenario.order_id)):
-            label = "events" if index == 0 else ""
-            print(f"    {label:<14} {event['version']:>2} {describe(event)}")
+        all_as_expected &= run_scenario(runtime, number, scenario)
         print()
-    print_stock(ports, "Stock after")
+    print_stock(runtime.ports, "Stock after")
     invocations = ", ".join(f"{k} {v}" for k, v in sorted(runtime.functions.invocations.items()))
     print(f"{'Invocations':<16}{invocations}")
+    if runtime.metrics is not None:
+        print(f"{'Metrics (EMF)':<16}{runtime.metrics.summary()}")
     return all_as_expected
+
+
+def run_scenario(runtime: LocalRuntime, number: int, scenario: Scenario) -> bool:
+    assert runtime.ports is not None
+    store = runtime.ports.store
+    if scenario.refund_outage:
+        _refund_fails(runtime, scenario.refund_outage)
+    status, body, _ = runtime.api(
+        "POST",
+        "/orders",
+        {
+            "order_id": scenario.order_id,
+            "items": scenario.items,
+            "shipping_address": ADDRESS,
+            "payment_method": scenario.payment_method,
+        },
+        CUSTOMER,
+    )
+    print(f"[{number}] {scenario.title}: order {scenario.order_id} ({scenario.payment_method})")
+    if status != 202:
+        print(f"    POST /orders answered {status} {body}")
+        return False
+    execution = runtime.wait(scenario.order_id)
+    print(
+        f"    execution      {execution.status}"
+        + (f" ({execution.error})" if execution.error else "")
+    )
+    print(f"    path           {' -> '.join(execution.path)}")
+    print(
+        f"                   {execution.state_transitions} state transitions, "
+        f"{execution.lambda_invocations} Lambda invocations, {execution.duration_ms:.0f} ms"
+    )
+    view = order_view(store, scenario.order_id)
+    if view["manual_review"]:
+        review = view["manual_review"]
+        print(
+            f"    manual review  {view['status']}, {review['failed_step']} gave up "
+            f"({review['error']}: {review['cause']})"
+        )
+        for outcome in runtime.redrive():
+            print(f"    re-drive       {outcome.order_id}: {'; '.join(outcome.steps)}")
+        view = order_view(store, scenario.order_id)
+    as_expected = (
+        view["status"] == scenario.expected_status
+        and view["cancellation_reason"] == scenario.expected_reason
+    )
+    print(f"    status         {view['status']}" + ("" if as_expected else "   <- NOT AS EXPECTED"))
+    print(f"    total          {view['total']}")
+    print(f"    payment id     {view['payment_id'] or '-'} ({view['payment_status']})")
+    if view["refund_id"]:
+        print(f"    refund id      {view['refund_id']}")
+    if view["status"] == "CANCELLED":
+        print(f"    cancelled      {view['cancellation_reason']}: {view['cancellation_detail']}")
+    else:
+        print(f"    reservation id {view['reservation_id']}")
+    for index, event in enumerate(order_events(store, scenario.order_id)):
+        label = "events" if index == 0 else ""
+        print(f"    {label:<14} {event['version']:>2} {describe(event)}")
+    return as_expected
 
 
 def main() -> int:

@@ -12,6 +12,7 @@ import importlib.util
 import json
 import sys
 import threading
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -19,9 +20,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from local_runtime.clock import scaled
+
 if TYPE_CHECKING:
     from types import ModuleType
 
+    from local_runtime.metrics_tap import MetricsTap
     from local_runtime.template import FunctionSpec
 
 INVOKE_PATH = "/2015-03-31/functions/"
@@ -44,15 +48,54 @@ class LambdaContext:
         return self._deadline_ms
 
 
+FOREVER = sys.maxsize
+
+
 @dataclass
 class Fault:
-    """Make the Lambda service fail an invocation, around the unchanged handler."""
+    """What the Lambda service does to the next ``times`` invocations of a function,
+    around the unchanged handler. Build one with the class methods."""
 
-    error: Exception
+    error: Exception | None = None
     times: int = 1
     after_handler: bool = False
-    """False: fail before the handler runs; True: run it (its writes land), then fail,
-    as a function that times out after doing its work."""
+    """Raise ``error`` after the handler ran (its writes landed), not before it."""
+    hang_seconds: float = 0.0
+    """Sleep this long (deployed seconds, time-scaled) before anything else; past the
+    function's Timeout the invocation fails as Lambda's does (Sandbox.Timedout)."""
+    duplicate: bool = False
+    """Deliver the invocation twice: run the handler, then again, answer the second."""
+
+    @classmethod
+    def transient(cls, error: Exception, times: int = 1) -> Fault:
+        """Fail ``times`` invocations with ``error`` before the handler runs."""
+        return cls(error=error, times=times)
+
+    @classmethod
+    def permanent(cls, error: Exception) -> Fault:
+        """Fail every invocation from now on."""
+        return cls(error=error, times=FOREVER)
+
+    @classmethod
+    def crash_after_write(cls, error: Exception, times: int = 1) -> Fault:
+        """Run the handler, then fail: the work is done but the caller never hears."""
+        return cls(error=error, times=times, after_handler=True)
+
+    @classmethod
+    def hang(cls, seconds: float, times: int = 1) -> Fault:
+        """Take ``seconds`` before answering (longer than the Timeout: time out)."""
+        return cls(hang_seconds=seconds, times=times)
+
+    @classmethod
+    def twice(cls, times: int = 1) -> Fault:
+        """At-least-once delivery: the same input handled twice."""
+        return cls(duplicate=True, times=times)
+
+
+class FunctionTimedOut(Exception):
+    """Lambda stopped the function at its Timeout."""
+
+    error_type = "Sandbox.Timedout"
 
 
 class Functions:
@@ -65,6 +108,8 @@ class Functions:
         self.invocations: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.faults: dict[str, list[Fault]] = {}
+        self.metrics: MetricsTap | None = None
+        """Where the handlers' EMF output goes, as CloudWatch would read it."""
 
     def inject(self, function: str, fault: Fault) -> None:
         """Queue a fault for the next invocations of ``function`` (its logical id)."""
@@ -109,17 +154,32 @@ class Functions:
         """Run the handler; returns (result, None) or (error document, "Unhandled")."""
         spec = self.spec(name_or_arn)
         self.invocations[spec.logical_id] += 1
-        fault = self._next_fault(spec.logical_id)
+        fault = self._next_fault(spec.logical_id) or Fault()
+        if self.metrics is not None:
+            self.metrics.install()
         try:
-            if fault is not None and not fault.after_handler:
+            if fault.hang_seconds:
+                _hang(spec, fault.hang_seconds)
+            if fault.error is not None and not fault.after_handler:
                 raise fault.error
-            result = self.handler(spec)(payload, LambdaContext(spec, spec.timeout * 1000))
-            if fault is not None:
+            handler = self.handler(spec)
+            result = handler(payload, LambdaContext(spec, spec.timeout * 1000))
+            if fault.duplicate:
+                result = handler(payload, LambdaContext(spec, spec.timeout * 1000))
+            if fault.error is not None:
                 raise fault.error
         except Exception as exc:  # reported to the caller as Lambda does, never swallowed
             self.errors[spec.logical_id] += 1
-            return {"errorType": type(exc).__name__, "errorMessage": str(exc)}, "Unhandled"
+            error_type = getattr(exc, "error_type", type(exc).__name__)
+            return {"errorType": error_type, "errorMessage": str(exc)}, "Unhandled"
         return result, None
+
+
+def _hang(spec: FunctionSpec, seconds: float) -> None:
+    if seconds >= spec.timeout:
+        time.sleep(scaled(spec.timeout))
+        raise FunctionTimedOut(f"Task timed out after {spec.timeout:.2f} seconds")
+    time.sleep(scaled(seconds))
 
 
 class _InvokeHandler(BaseHTTPRequestHandler):

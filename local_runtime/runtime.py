@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -13,8 +14,11 @@ from typing import TYPE_CHECKING, Any, cast
 import boto3
 from moto import mock_aws
 
+from local_runtime.clock import set_time_scale
 from local_runtime.lambda_service import Functions, LambdaServer
+from local_runtime.metrics_tap import MetricsTap
 from local_runtime.template import REGION, Template
+from ops.redrive import Outcome, redrive
 
 if TYPE_CHECKING:
     from moto.core.config import DefaultConfig
@@ -23,6 +27,7 @@ if TYPE_CHECKING:
 
 STATE_MACHINE = "OrderSagaStateMachine"
 API_FUNCTION = "ApiFunction"
+MANUAL_REVIEW_QUEUE = "ManualReviewQueue"
 MOTO_CONFIG: dict[str, Any] = {
     "stepfunctions": {"execute_state_machine": True},
     # moto cannot run Lambda code without Docker: its Lambda calls go to LambdaServer.
@@ -34,6 +39,13 @@ LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
     "POWERTOOLS_TRACE_DISABLED": "true",
+}
+QUEUE_ATTRIBUTES = {
+    "MessageRetentionPeriod",
+    "VisibilityTimeout",
+    "RedrivePolicy",
+    "SqsManagedSseEnabled",
+    "DelaySeconds",
 }
 # moto logs every failed execution as an error; here a failed execution is an order
 # cancelled on purpose, and Execution reports it.
@@ -64,11 +76,14 @@ class LocalRuntime:
         template: Template | None = None,
         *,
         log_level: str = "WARNING",
-        metrics: bool = False,
+        time_scale: float = 1.0,
     ) -> None:
+        """``time_scale`` shortens the interpreter's Retry waits and task timeouts and the
+        functions' timeouts (see local_runtime.clock); 1.0 plays them as deployed."""
         self.template = template or Template()
         self.log_level = log_level
-        self.metrics = metrics
+        self.time_scale = time_scale
+        self.metrics: MetricsTap | None = None
         self._saved_environment: dict[str, str] | None = None
         self._mock: Any = None
         self.server: LambdaServer | None = None
@@ -88,6 +103,8 @@ class LocalRuntime:
         from order_saga import bootstrap
 
         self._saved_environment = dict(os.environ)
+        self.metrics = self.functions.metrics = MetricsTap(sys.stdout)
+        set_time_scale(self.time_scale)
         os.environ.update(LOCAL_ENVIRONMENT)
         self._mock = mock_aws(config=cast("DefaultConfig", MOTO_CONFIG))
         self._mock.start()
@@ -95,10 +112,10 @@ class LocalRuntime:
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.server.endpoint
         os.environ.update(self.function_environment())
         os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
-        os.environ["POWERTOOLS_METRICS_DISABLED"] = str(not self.metrics).lower()
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         create_tables(self.template, boto3.client("dynamodb"))
+        create_queues(self.template, boto3.client("sqs"))
         self.state_machine_arn = self._create_state_machine()
         bootstrap.use(None)
         self.ports = bootstrap.ports()
@@ -117,6 +134,8 @@ class LocalRuntime:
             os.environ.clear()
             os.environ.update(self._saved_environment)
             self._saved_environment = None
+        if self.metrics is not None:
+            self.metrics.uninstall()
 
     def function_environment(self) -> dict[str, str]:
         """All functions share this process, so their variables must agree."""
@@ -157,6 +176,23 @@ class LocalRuntime:
             json.loads(response.get("body") or "null"),
             dict(response.get("headers") or {}),
         )
+
+    def queue_url(self, logical_id: str) -> str:
+        return str(boto3.client("sqs").get_queue_url(QueueName=logical_id)["QueueUrl"])
+
+    def manual_review_items(self) -> list[dict[str, Any]]:
+        """The manual-review queue's messages, left on the queue."""
+        sqs = boto3.client("sqs")
+        received = sqs.receive_message(
+            QueueUrl=self.queue_url(MANUAL_REVIEW_QUEUE),
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=0,
+        )
+        return [json.loads(message["Body"]) for message in received.get("Messages", [])]
+
+    def redrive(self) -> list[Outcome]:
+        """ops.redrive against the local queue and the local Lambda service."""
+        return redrive(self.queue_url(MANUAL_REVIEW_QUEUE))
 
     def execution_arn(self, order_id: str) -> str:
         return f"{self.state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{order_id}"
@@ -228,6 +264,28 @@ def create_tables(template: Template, dynamodb: Any, prefix: str = "") -> dict[s
         if ttl:
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
     return names
+
+
+def create_queues(template: Template, sqs: Any) -> dict[str, str]:
+    """Every AWS::SQS::Queue of the template (dead-letter queues first); returns their
+    URLs by logical id."""
+    queues = template.of_type("AWS::SQS::Queue")
+    ordered = sorted(queues, key=lambda name: "RedrivePolicy" in queues[name]["Properties"])
+    urls = {}
+    for logical_id in ordered:
+        props = template.resolve(queues[logical_id].get("Properties", {}))
+        attributes = {
+            key: json.dumps(value)
+            if isinstance(value, dict)
+            else str(value).lower()
+            if isinstance(value, bool)
+            else str(value)
+            for key, value in props.items()
+            if key in QUEUE_ATTRIBUTES
+        }
+        created = sqs.create_queue(QueueName=logical_id, Attributes=attributes)
+        urls[logical_id] = created["QueueUrl"]
+    return urls
 
 
 def proxy_event(method: str, path: str, body: Any, headers: dict[str, str]) -> dict[str, Any]:

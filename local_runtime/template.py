@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import decode
+from samcli.yamlhelper import yaml_parse
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -57,9 +57,10 @@ class Template:
 
     def __init__(self, path: Path = TEMPLATE) -> None:
         self.path = path
-        decoded, problems = decode(str(path))
-        if problems or decoded is None:
-            raise ValueError(f"{path} does not parse: {problems}")
+        # The SAM CLI's own reader: it turns !Ref, !GetAtt, !Sub... into their long forms.
+        decoded = yaml_parse(path.read_text())
+        if not isinstance(decoded, dict) or "Resources" not in decoded:
+            raise ValueError(f"{path} is not a template with Resources")
         self.raw: dict[str, Any] = decoded
         self.resources: dict[str, dict[str, Any]] = decoded["Resources"]
         self.parameters = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from order_saga.adapters.payment_gateway import PaymentGateway, SimulatedPaymentGateway
@@ -48,6 +49,7 @@ def from_environment(env: Mapping[str, str]) -> Ports:
 
     dynamodb = boto3.client("dynamodb")
     state_machine = env.get("STATE_MACHINE_ARN")
+    idempotency_table = env.get("IDEMPOTENCY_TABLE")
     return Ports(
         store=DynamoDBEventStore(env["EVENT_STORE_TABLE"], dynamodb),
         catalog=DynamoDBCatalog(env["CATALOG_TABLE"], dynamodb),
@@ -57,7 +59,15 @@ def from_environment(env: Mapping[str, str]) -> Ports:
             if state_machine
             else None
         ),
+        saga_timeout=timedelta(seconds=int(env.get("SAGA_TIMEOUT_SECONDS", "900"))),
+        idempotency=idempotency_layer(idempotency_table, dynamodb) if idempotency_table else None,
     )
+
+
+def idempotency_layer(table_name: str, client: object) -> object:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    return DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
 
 
 def payment_gateway(name: str) -> PaymentGateway:

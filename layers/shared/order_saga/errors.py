@@ -56,6 +56,15 @@ class PriceMismatch(DomainError):
     """The client echoed a unit price that differs from the catalog's."""
 
 
+class OrderConfirmedAfterAll(DomainError):
+    """Cancel found the order confirmed: a forward step failed after its write landed,
+    so there is nothing to compensate and the saga ends in success."""
+
+
+class SagaTimedOut(DomainError):
+    """The order was not confirmed within the saga's time limit; it is compensated."""
+
+
 class OrderNotFound(SagaError):
     """No order has that id."""
 

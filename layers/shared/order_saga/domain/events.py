@@ -91,6 +91,15 @@ class OrderShipped(DomainEvent):
     order_id: SafeId
 
 
+class CompensationFailed(DomainEvent):
+    """A compensation still failed after its retries: the order awaits manual review."""
+
+    order_id: SafeId
+    failed_step: str
+    error: str
+    cause: str = ""
+
+
 # -- a product's stock stream ---------------------------------------------------
 
 
@@ -125,6 +134,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         OrderConfirmed,
         OrderCancelled,
         OrderShipped,
+        CompensationFailed,
         StockAdded,
         StockReserved,
         StockReleased,

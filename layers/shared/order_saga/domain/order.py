@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from order_saga.domain.aggregate import Aggregate
 from order_saga.domain.events import (
+    CompensationFailed,
     DomainEvent,
     InventoryReleased,
     InventoryReservationFailed,
@@ -25,6 +26,7 @@ from order_saga.domain.values import OrderItem, StockLine, order_total
 from order_saga.errors import DomainError, InvalidTransition
 
 if TYPE_CHECKING:
+    from datetime import datetime
     from decimal import Decimal
 
     from order_saga.domain.values import Address, Shortage
@@ -51,6 +53,8 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.CANCELLED: frozenset(),
 }
 TERMINAL = frozenset({S.CONFIRMED, S.SHIPPED, S.CANCELLED})
+FINISHED = frozenset({S.CONFIRMED, S.SHIPPED})
+"""Terminal and kept: there is nothing left to compensate."""
 MAX_ITEMS = 100
 
 
@@ -79,6 +83,10 @@ class Order(Aggregate):
         self.shortages: tuple[Shortage, ...] = ()
         self.cancel_reason: str | None = None
         self.cancel_detail: str = ""
+        self.compensation_failure: CompensationFailed | None = None
+        """Set while the order awaits manual review; cleared when it is cancelled."""
+        self.created_at: datetime | None = None
+        """When OrderCreated was stored (store metadata, set by whoever loads the order)."""
 
     # -- commands ------------------------------------------------------------------
 
@@ -188,6 +196,15 @@ class Order(Aggregate):
         self._check_transition(S.SHIPPED)
         self._record(OrderShipped(order_id=self.order_id))
 
+    def record_compensation_failure(self, failed_step: str, error: str, cause: str = "") -> None:
+        """Mark the order for manual review; a finished order has nothing to compensate."""
+        self._check_not_terminal("send to manual review")
+        self._record(
+            CompensationFailed(
+                order_id=self.order_id, failed_step=failed_step, error=error, cause=cause
+            )
+        )
+
     # -- queries -------------------------------------------------------------------
 
     @property
@@ -201,6 +218,10 @@ class Order(Aggregate):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
+
+    @property
+    def in_manual_review(self) -> bool:
+        return self.compensation_failure is not None
 
     def can_transition(self, target: OrderStatus) -> bool:
         return target in TRANSITIONS[self.status]
@@ -238,8 +259,11 @@ class Order(Aggregate):
                 self.status = S.CANCELLED
                 self.cancel_reason = event.reason
                 self.cancel_detail = event.detail
+                self.compensation_failure = None
             case OrderShipped():
                 self.status = S.SHIPPED
+            case CompensationFailed():
+                self.compensation_failure = event
             case _:
                 raise TypeError(f"an order stream cannot hold {type(event).__name__}")
 

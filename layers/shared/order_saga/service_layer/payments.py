@@ -5,8 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from order_saga.domain.order import FINISHED
 from order_saga.domain.payment import PaymentStatus
 from order_saga.errors import PaymentDeclined
+from order_saga.service_layer.deadline import check_deadline
 from order_saga.service_layer.results import PaymentResult, RefundResult
 from order_saga.service_layer.streams import load_order, save_order
 
@@ -26,6 +28,7 @@ def refund_key(order_id: str) -> str:
 
 def process_payment(command: ProcessPayment, ports: Ports) -> PaymentResult:
     """Charge the order's total once, however often this step is delivered."""
+    check_deadline(command, ports)
     order = load_order(ports.store, command.order_id)
     payment = order.payment
     if payment is None:
@@ -55,8 +58,11 @@ def process_payment(command: ProcessPayment, ports: Ports) -> PaymentResult:
 
 
 def refund_payment(command: RefundPayment, ports: Ports) -> RefundResult:
-    """Give back everything charged, once; a no-op when nothing is held."""
+    """Give back everything charged, once; a no-op when nothing is held, and when the
+    order was confirmed after all (its forward step failed after writing)."""
     order = load_order(ports.store, command.order_id)
+    if order.status in FINISHED:
+        return RefundResult(refund_id=None, amount=Decimal("0.00"))
     _settle_unanswered_charge(order, ports)
     if not order.holds_payment:
         return RefundResult(refund_id=None, amount=Decimal("0.00"))

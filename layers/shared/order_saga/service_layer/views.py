@@ -31,6 +31,15 @@ def order_view(store: EventStore, order_id: str) -> dict[str, Any]:
         "reservation_id": order.reservation.reservation_id if order.reservation else None,
         "cancellation_reason": order.cancel_reason,
         "cancellation_detail": order.cancel_detail or None,
+        "manual_review": (
+            {
+                "failed_step": order.compensation_failure.failed_step,
+                "error": order.compensation_failure.error,
+                "cause": order.compensation_failure.cause,
+            }
+            if order.compensation_failure
+            else None
+        ),
         "created_at": records[0].occurred_at.isoformat(),
         "updated_at": records[-1].occurred_at.isoformat(),
         "version": order.version,
