@@ -211,8 +211,7 @@ class LocalRuntime:
             time.sleep(0.01)
         history = self.history(arn)
         entered = [e for e in history if e["type"].endswith("StateEntered")]
-        scheduled = sum(1 for e in history if e["type"] == "LambdaFunctionScheduled")
-        tasks_entered = sum(1 for e in history if e["type"] == "TaskStateEntered")
+        lambda_calls = sum(1 for e in history if e["type"] == "LambdaFunctionScheduled")
         stop = described.get("stopDate") or described["startDate"]
         return Execution(
             order_id=order_id,
@@ -222,8 +221,8 @@ class LocalRuntime:
             cause=described.get("cause"),
             output=json.loads(described["output"]) if described.get("output") else None,
             path=[e["stateEnteredEventDetails"]["name"] for e in entered],
-            state_transitions=len(entered) + scheduled - tasks_entered,
-            lambda_invocations=scheduled,
+            state_transitions=len(entered) + retries(history),
+            lambda_invocations=lambda_calls,
             duration_ms=(stop - described["startDate"]).total_seconds() * 1000,
         )
 
@@ -237,6 +236,19 @@ class LocalRuntime:
             if not page.get("nextToken"):
                 return events
             request["nextToken"] = page["nextToken"]
+
+
+def retries(history: list[dict[str, Any]]) -> int:
+    """Task attempts beyond the first in each task state: each is billed as a transition."""
+    extra = 0
+    attempts = 0
+    for event in history:
+        if event["type"] == "TaskStateEntered":
+            attempts = 0
+        elif event["type"] in ("LambdaFunctionScheduled", "TaskScheduled"):
+            attempts += 1
+            extra += attempts > 1
+    return extra
 
 
 def create_tables(template: Template, dynamodb: Any, prefix: str = "") -> dict[str, str]:
