@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 import boto3
 from moto import mock_aws
 
+from local_runtime import moto_patches
 from local_runtime.clock import set_time_scale
 from local_runtime.lambda_service import Functions, LambdaServer
 from local_runtime.metrics_tap import MetricsTap
@@ -106,6 +107,7 @@ class LocalRuntime:
         self.metrics = self.functions.metrics = MetricsTap(sys.stdout)
         set_time_scale(self.time_scale)
         os.environ.update(LOCAL_ENVIRONMENT)
+        moto_patches.apply()
         self._mock = mock_aws(config=cast("DefaultConfig", MOTO_CONFIG))
         self._mock.start()
         self.server = LambdaServer(self.functions).start()

@@ -13,6 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local_runtime import moto_patches
 from local_runtime.runtime import create_tables
 from local_runtime.template import Template
 from order_saga.adapters.dynamodb_event_store import DynamoDBEventStore
@@ -165,6 +166,42 @@ class EventStoreContract:
         assert store.load(f"order#{order_id}") == []
         assert len(store.load(f"product#{product}")) == 1
 
+    def test_transactions_racing_for_a_shared_stream_only_one_wins(self, store: EventStore) -> None:
+        """Many reservations of one product at once: the product stream takes one."""
+        product = new_id()
+        outcomes: list[str] = []
+        barrier = threading.Barrier(16)
+
+        def reserve(n: int) -> None:
+            order_id = f"{product}-{n}"
+            barrier.wait()
+            try:
+                store.append_streams(
+                    [
+                        StreamAppend(f"order#{order_id}", 0, [created(order_id)]),
+                        StreamAppend(
+                            f"product#{product}",
+                            0,
+                            [StockReserved(product_id=product, order_id=order_id, quantity=1)],
+                        ),
+                    ],
+                    correlation_id=order_id,
+                )
+                outcomes.append(order_id)
+            except ConcurrencyError:
+                pass
+
+        threads = [threading.Thread(target=reserve, args=(n,)) for n in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        (winner,) = outcomes
+        assert [r.data["order_id"] for r in store.load(f"product#{product}")] == [winner]
+        orders_written = [n for n in range(16) if store.load(f"order#{product}-{n}")]
+        assert orders_written == [int(winner.rsplit("-", 1)[1])]
+
     def test_an_append_across_streams_lands_in_every_stream(self, store: EventStore) -> None:
         order_id, product_a, product_b = new_id(), new_id(), new_id()
 
@@ -237,6 +274,7 @@ class TestInMemoryEventStore(EventStoreContract):
 class TestDynamoDBEventStore(EventStoreContract):
     @pytest.fixture
     def store(self) -> Iterator[EventStore]:
+        moto_patches.apply()  # moto's writes made atomic across threads, as DynamoDB's are
         with mock_aws():
             client = boto3.client("dynamodb", region_name="us-east-1")
             # a prefix of its own: moto's state is shared with any runtime in this process
