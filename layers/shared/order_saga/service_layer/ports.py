@@ -7,10 +7,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from order_saga.adapters.catalog import Catalog
+    from order_saga.adapters.event_publisher import EventPublisher
     from order_saga.adapters.event_store import EventStore
+    from order_saga.adapters.failure_queue import FailureQueue
+    from order_saga.adapters.idempotency import IdempotencyStores
+    from order_saga.adapters.notifier import Notifier
     from order_saga.adapters.payment_gateway import PaymentGateway
     from order_saga.adapters.saga_launcher import SagaLauncher
 
@@ -26,3 +30,9 @@ class Ports:
     gateway: PaymentGateway
     saga: SagaLauncher | None = None
     new_id: Callable[[], str] = field(default=new_id)
+    # The event store stream's consumers: each function wires only what it uses.
+    notifier: Notifier | None = None
+    publisher: EventPublisher | None = None
+    failure_queues: Mapping[str, FailureQueue] = field(default_factory=dict)
+    """Consumer name -> its queue for records it can never process."""
+    idempotency: IdempotencyStores | None = None
