@@ -14,6 +14,8 @@ import boto3
 from moto import mock_aws
 
 from local_runtime.lambda_service import Functions, LambdaServer
+from local_runtime.messaging import Messaging
+from local_runtime.stream_driver import StreamDriver
 from local_runtime.template import REGION, Template
 
 if TYPE_CHECKING:
@@ -34,6 +36,8 @@ LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
     "POWERTOOLS_TRACE_DISABLED": "true",
+    # Notifications are kept (runtime.ports.notifier), not sent: see local_runtime/inspection.py.
+    "NOTIFIER": "recording",
 }
 # moto logs every failed execution as an error; here a failed execution is an order
 # cancelled on purpose, and Execution reports it.
@@ -74,6 +78,8 @@ class LocalRuntime:
         self.server: LambdaServer | None = None
         self.functions = Functions(self.template.functions())
         self.ports: Ports | None = None
+        self.messaging: Messaging | None = None
+        self.streams: StreamDriver | None = None
 
     def __enter__(self) -> LocalRuntime:
         self.start()
@@ -99,6 +105,8 @@ class LocalRuntime:
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         create_tables(self.template, boto3.client("dynamodb"))
+        self.messaging = Messaging(self.template).create()
+        self.streams = StreamDriver(self.template, self.functions)
         self.state_machine_arn = self._create_state_machine()
         bootstrap.use(None)
         self.ports = bootstrap.ports()
@@ -107,6 +115,9 @@ class LocalRuntime:
         from order_saga import bootstrap
 
         bootstrap.use(None)
+        if self.streams is not None:
+            self.streams.stop()
+            self.streams = None
         if self.server is not None:
             self.server.stop()
             self.server = None
@@ -157,6 +168,12 @@ class LocalRuntime:
             json.loads(response.get("body") or "null"),
             dict(response.get("headers") or {}),
         )
+
+    def drain_streams(self) -> int:
+        """Run the stream consumers on everything appended so far, as their event source
+        mappings would (local_runtime/stream_driver.py); returns the records read."""
+        assert self.streams is not None, "the runtime is not started"
+        return self.streams.drain()
 
     def execution_arn(self, order_id: str) -> str:
         return f"{self.state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{order_id}"
