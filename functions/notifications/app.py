@@ -4,12 +4,11 @@ OrderShipped, read from the event store's stream (order_saga.entrypoints.stream)
 from order_saga.entrypoints.stream import StreamConsumer, stream_handler
 from order_saga.service_layer import notifications
 
-handler = stream_handler(
-    StreamConsumer(
-        name="notifications",
-        key_prefix="notify",
-        wants=notifications.wants,
-        handle=notifications.notify,
-        metric="NotificationsSent",
-    )
+CONSUMER = StreamConsumer(
+    name="notifications",
+    key_prefix="notify",
+    wants=notifications.wants,
+    handle=notifications.notify,
+    metric="NotificationsSent",
 )
+handler = stream_handler(CONSUMER)

@@ -4,12 +4,11 @@
 from order_saga.entrypoints.stream import StreamConsumer, stream_handler
 from order_saga.service_layer import publishing
 
-handler = stream_handler(
-    StreamConsumer(
-        name="publisher",
-        key_prefix="publish",
-        wants=publishing.wants,
-        handle=publishing.publish,
-        metric="DomainEventsPublished",
-    )
+CONSUMER = StreamConsumer(
+    name="publisher",
+    key_prefix="publish",
+    wants=publishing.wants,
+    handle=publishing.publish,
+    metric="DomainEventsPublished",
 )
+handler = stream_handler(CONSUMER)

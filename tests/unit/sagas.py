@@ -8,36 +8,95 @@ import itertools
 import sys
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from order_saga.adapters.catalog import InMemoryCatalog
 from order_saga.adapters.dynamodb_event_store import item_from_record
+from order_saga.adapters.event_store import InMemoryEventStore
+from order_saga.adapters.payment_gateway import SimulatedPaymentGateway
 from order_saga.domain.commands import (
     CancelOrder,
     ConfirmOrder,
+    CreateOrder,
+    ItemRequest,
     ProcessPayment,
     RefundPayment,
     ReleaseInventory,
     ReserveInventory,
     ShipOrder,
 )
+from order_saga.domain.values import Address
 from order_saga.errors import OutOfStock, PaymentDeclined
+from order_saga.service_layer.catalog import stock_product
 from order_saga.service_layer.inventory import release_inventory, reserve_inventory
-from order_saga.service_layer.orders import cancel_order, confirm_order, ship_order
+from order_saga.service_layer.orders import cancel_order, confirm_order, create_order, ship_order
 from order_saga.service_layer.payments import process_payment, refund_payment
+from order_saga.service_layer.ports import Ports
 from order_saga.service_layer.streams import order_stream
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from order_saga.adapters.event_store import RecordedEvent
-    from order_saga.service_layer.ports import Ports
 
 ROOT = Path(__file__).resolve().parents[2]
 STREAM_ARN = (
     "arn:aws:dynamodb:us-east-1:123456789012:table/EventStoreTable/stream/2024-01-01T00:00:00.000"
 )
 _sequence = itertools.count(100_000_000_000_000_000_000)
+
+
+ADDRESS = Address(street="1 Main St", city="Seattle", state="WA", postal_code="98101", country="US")
+
+
+def in_memory_ports() -> Ports:
+    return Ports(
+        store=InMemoryEventStore(), catalog=InMemoryCatalog(), gateway=SimulatedPaymentGateway()
+    )
+
+
+def product(ports: Ports, price: str, stock: int) -> str:
+    product_id = f"sku-{uuid.uuid4().hex[:12]}"
+    stock_product(ports, product_id, product_id, Decimal(price), stock)
+    return product_id
+
+
+def place(ports: Ports, lines: list[tuple[str, int]], token: str = "tok_visa") -> str:
+    command = CreateOrder(
+        order_id=f"order-{uuid.uuid4().hex[:16]}",
+        customer_id=f"cust-{uuid.uuid4().hex[:8]}",
+        items=tuple(ItemRequest(product_id=p, quantity=q) for p, q in lines),
+        shipping_address=ADDRESS,
+        payment_method=token,
+    )
+    return create_order(command, ports).order_id
+
+
+def every_path(ports: Ports) -> dict[str, str]:
+    """Path -> order id, each run through its saga: confirmed then shipped, payment
+    declined, out of stock (charged, refunded, cancelled)."""
+    orders = {
+        "shipped": place(ports, [(product(ports, "12.00", 5), 2)]),
+        "declined": place(ports, [(product(ports, "3.50", 5), 1)], token="tok_chargeDeclined"),
+        "out_of_stock": place(ports, [(product(ports, "10.00", 1), 3)]),
+    }
+    for order_id in orders.values():
+        run_saga(ports, order_id)
+    ship(ports, orders["shipped"])
+    return orders
+
+
+def released(ports: Ports) -> str:
+    """An order paid and reserved whose confirmation failed: refunded, released, cancelled."""
+    order_id = place(ports, [(product(ports, "7.00", 4), 2)])
+    process_payment(ProcessPayment(order_id=order_id), ports)
+    reserve_inventory(ReserveInventory(order_id=order_id), ports)
+    refund_payment(RefundPayment(order_id=order_id), ports)
+    release_inventory(ReleaseInventory(order_id=order_id), ports)
+    cancel_order(CancelOrder(order_id=order_id, reason="States.Timeout"), ports)
+    return order_id
 
 
 def run_saga(ports: Ports, order_id: str) -> None:

@@ -22,16 +22,12 @@ from order_saga.errors import NotificationFailed
 from order_saga.service_layer.ports import Ports
 from tests.unit.sagas import (
     batch,
+    every_path,
     load_handler,
     order_records,
     poison_record,
-    run_saga,
-    ship,
     stream_record,
 )
-
-Stocked = Callable[..., str]
-Placed = Callable[..., str]
 
 notifications_handler = load_handler("notifications")
 publisher_handler = load_handler("publisher")
@@ -93,17 +89,9 @@ def failures(response: dict[str, Any]) -> list[str]:
 
 
 @pytest.fixture
-def three_orders(wired: Ports, stocked: Stocked, placed: Placed) -> dict[str, str]:
+def three_orders(wired: Ports) -> dict[str, str]:
     """Path -> order id: confirmed then shipped, payment declined, out of stock."""
-    orders = {
-        "shipped": placed((stocked("12.00", 5), 2)),
-        "declined": placed((stocked(), 1), token="tok_chargeDeclined"),
-        "out_of_stock": placed((stocked("10.00", 1), 3)),
-    }
-    for order_id in orders.values():
-        run_saga(wired, order_id)
-    ship(wired, orders["shipped"])
-    return orders
+    return every_path(wired)
 
 
 def test_each_notification_goes_out_once_for_its_event_and_none_for_the_others(

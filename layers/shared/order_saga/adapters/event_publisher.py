@@ -64,7 +64,7 @@ class EventBridgePublisher(EventPublisher):
 
     def publish(self, record: RecordedEvent) -> str:
         try:
-            response = self._client.put_events(Entries=[event_entry(record, self.bus_name)])  # type: ignore[list-item]
+            response = self._client.put_events(Entries=[event_entry(record, self.bus_name)])
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "unknown")
             raise PublishFailed(f"PutEvents failed: {code}") from exc
