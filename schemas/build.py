@@ -1,4 +1,6 @@
-"""Writes schemas/domain-event.v1.json from the event classes: `python -m schemas.build`.
+"""Writes schemas/domain-event.v1.json from the event classes:
+
+    PYTHONPATH=layers/shared .venv/bin/python -m schemas.build
 
 The schema describes an event as EventBridge delivers it to a subscriber: the envelope
 the publisher sets (source, detail-type, detail) and, per detail-type, the event's data

@@ -58,8 +58,9 @@ def errors(event: dict[str, Any]) -> list[str]:
 
 def test_the_schema_file_is_what_the_event_classes_generate() -> None:
     assert PATH.read_text(encoding="utf-8") == render(), (
-        "schemas/domain-event.v1.json is stale: run `python -m schemas.build`, and if a "
-        "subscriber could notice the change, publish it as v2 instead"
+        "schemas/domain-event.v1.json is stale: run `PYTHONPATH=layers/shared "
+        ".venv/bin/python -m schemas.build`, and if a subscriber could notice the change, "
+        "publish it as v2 instead"
     )
 
 

@@ -110,16 +110,15 @@ class ConsumerBatch:
     def process(self, record: DynamoDBRecord) -> dict[str, Any] | None:
         raw = record.raw_event
         key = record_key(raw)
-        stream = key["stream_id"] if key else None
-        if stream is not None and stream in self.blocked:
+        if key is not None and key["stream_id"] in self.blocked:
             raise EarlierEventFailed(
-                f"{stream} v{key and key['version']} waits for an earlier event"
+                f"{key['stream_id']} v{key['version']} waits for an earlier event of its stream"
             )
         try:
             return self._process(raw, key)
         except Exception:
-            if stream is not None:
-                self.blocked.add(stream)
+            if key is not None:
+                self.blocked.add(key["stream_id"])
             raise
 
     def _process(self, raw: Mapping[str, Any], key: dict[str, Any] | None) -> dict[str, Any] | None:
