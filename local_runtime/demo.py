@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from local_runtime.inspection import events_view, notifications_view
 from local_runtime.lambda_service import Fault
 from local_runtime.runtime import LocalRuntime
 from local_runtime.sample_catalog import SAMPLE_PRODUCTS, seed
-from order_saga.errors import GatewayUnavailable
+from order_saga.errors import GatewayUnavailable, OrderNotFound
 from order_saga.service_layer.views import order_events, order_view, stock_level
 
 if TYPE_CHECKING:
@@ -128,6 +130,38 @@ def print_stock(ports: Ports, heading: str) -> None:
     print(f"{heading:<16}{levels}")
 
 
+def print_stream_consumers(runtime: LocalRuntime) -> bool:
+    """Run the event store stream's consumers, then show per order what its customer was
+    told and what went on the event bus. False when an order event was not published
+    exactly once or an order told its customer nothing."""
+    assert runtime.ports is not None
+    runtime.drain_streams()
+    print("Stream consumers: the event store's stream -> NotificationsFunction, PublisherFunction")
+    ok = True
+    for number, scenario in enumerate(SCENARIOS, start=1):
+        print(f"[{number}] {scenario.order_id}")
+        notifications = notifications_view(runtime, scenario.order_id)
+        for index, sent in enumerate(notifications):
+            label = "notified" if index == 0 else ""
+            print(
+                f"    {label:<14} {sent['version']:>2} {sent['event_type']:<16} {sent['subject']}"
+            )
+            print(f"    {'':<14}    {sent['message']}")
+        published = events_view(runtime, scenario.order_id)
+        types = Counter(event["detail-type"] for event in published)
+        shown = ", ".join(f"{t} x{n}" if n > 1 else t for t, n in types.items())
+        print(f"    {'published':<14} {len(published)} events on the bus: {shown}")
+        keys = [(e["detail"]["stream_id"], e["detail"]["version"]) for e in published]
+        try:
+            stored = order_events(runtime.ports.store, scenario.order_id)
+        except OrderNotFound:
+            stored = []  # its POST failed, as reported above
+        own = {(e["stream_id"], e["version"]) for e in stored}
+        ok &= bool(stored and notifications) and len(keys) == len(set(keys)) and own <= set(keys)
+    print()
+    return ok
+
+
 def run(runtime: LocalRuntime) -> bool:
     assert runtime.ports is not None
     seed(runtime.ports)
@@ -139,6 +173,7 @@ def run(runtime: LocalRuntime) -> bool:
     for number, scenario in enumerate(SCENARIOS, start=1):
         all_as_expected &= run_scenario(runtime, number, scenario)
         print()
+    all_as_expected &= print_stream_consumers(runtime)
     print_stock(runtime.ports, "Stock after")
     invocations = ", ".join(f"{k} {v}" for k, v in sorted(runtime.functions.invocations.items()))
     print(f"{'Invocations':<16}{invocations}")

@@ -17,7 +17,9 @@ from moto import mock_aws
 from local_runtime import moto_patches
 from local_runtime.clock import set_time_scale
 from local_runtime.lambda_service import Functions, LambdaServer
+from local_runtime.messaging import Messaging
 from local_runtime.metrics_tap import MetricsTap
+from local_runtime.stream_driver import StreamDriver
 from local_runtime.template import REGION, Template
 from ops.redrive import Outcome, redrive
 
@@ -40,13 +42,8 @@ LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
     "POWERTOOLS_TRACE_DISABLED": "true",
-}
-QUEUE_ATTRIBUTES = {
-    "MessageRetentionPeriod",
-    "VisibilityTimeout",
-    "RedrivePolicy",
-    "SqsManagedSseEnabled",
-    "DelaySeconds",
+    # Notifications are kept (runtime.ports.notifier), not sent: see local_runtime/inspection.py.
+    "NOTIFIER": "recording",
 }
 # moto logs every failed execution as an error; here a failed execution is an order
 # cancelled on purpose, and Execution reports it.
@@ -90,6 +87,8 @@ class LocalRuntime:
         self.server: LambdaServer | None = None
         self.functions = Functions(self.template.functions())
         self.ports: Ports | None = None
+        self.messaging: Messaging | None = None
+        self.streams: StreamDriver | None = None
 
     def __enter__(self) -> LocalRuntime:
         self.start()
@@ -117,7 +116,8 @@ class LocalRuntime:
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         create_tables(self.template, boto3.client("dynamodb"))
-        create_queues(self.template, boto3.client("sqs"))
+        self.messaging = Messaging(self.template).create()
+        self.streams = StreamDriver(self.template, self.functions)
         self.state_machine_arn = self._create_state_machine()
         bootstrap.use(None)
         self.ports = bootstrap.ports()
@@ -126,6 +126,9 @@ class LocalRuntime:
         from order_saga import bootstrap
 
         bootstrap.use(None)
+        if self.streams is not None:
+            self.streams.stop()
+            self.streams = None
         if self.server is not None:
             self.server.stop()
             self.server = None
@@ -195,6 +198,12 @@ class LocalRuntime:
     def redrive(self) -> list[Outcome]:
         """ops.redrive against the local queue and the local Lambda service."""
         return redrive(self.queue_url(MANUAL_REVIEW_QUEUE))
+
+    def drain_streams(self) -> int:
+        """Run the stream consumers on everything appended so far, as their event source
+        mappings would (local_runtime/stream_driver.py); returns the records read."""
+        assert self.streams is not None, "the runtime is not started"
+        return self.streams.drain()
 
     def execution_arn(self, order_id: str) -> str:
         return f"{self.state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{order_id}"
@@ -278,28 +287,6 @@ def create_tables(template: Template, dynamodb: Any, prefix: str = "") -> dict[s
         if ttl:
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
     return names
-
-
-def create_queues(template: Template, sqs: Any) -> dict[str, str]:
-    """Every AWS::SQS::Queue of the template (dead-letter queues first); returns their
-    URLs by logical id."""
-    queues = template.of_type("AWS::SQS::Queue")
-    ordered = sorted(queues, key=lambda name: "RedrivePolicy" in queues[name]["Properties"])
-    urls = {}
-    for logical_id in ordered:
-        props = template.resolve(queues[logical_id].get("Properties", {}))
-        attributes = {
-            key: json.dumps(value)
-            if isinstance(value, dict)
-            else str(value).lower()
-            if isinstance(value, bool)
-            else str(value)
-            for key, value in props.items()
-            if key in QUEUE_ATTRIBUTES
-        }
-        created = sqs.create_queue(QueueName=logical_id, Attributes=attributes)
-        urls[logical_id] = created["QueueUrl"]
-    return urls
 
 
 def proxy_event(method: str, path: str, body: Any, headers: dict[str, str]) -> dict[str, Any]:

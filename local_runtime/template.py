@@ -130,7 +130,15 @@ class Template:
             return name
         if resource_type == "AWS::SQS::Queue":
             return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+        if resource_type == "AWS::SNS::Topic":
+            return f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
+        if resource_type == "AWS::Events::EventBus":
+            return self.bus_name(name)
         return name
+
+    def bus_name(self, logical_id: str) -> str:
+        """An event bus is named in the template (Name is required), not after its id."""
+        return str(self.resolve(self.resources[logical_id]["Properties"]["Name"]))
 
     def get_att(self, name: str, attribute: str) -> str:
         resource_type = self.resources[name]["Type"]
@@ -143,9 +151,13 @@ class Template:
                 return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
             if resource_type == "AWS::SQS::Queue":
                 return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+            if resource_type == "AWS::SNS::Topic":
+                return self.ref(name)
+            if resource_type == "AWS::Events::EventBus":
+                return f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{self.bus_name(name)}"
         if attribute == "Name":
-            return name
-        if attribute == "QueueName":
+            return self.bus_name(name) if resource_type == "AWS::Events::EventBus" else name
+        if attribute in ("QueueName", "TopicName"):
             return name
         raise KeyError(f"the local runtime cannot resolve !GetAtt {name}.{attribute}")
 

@@ -94,3 +94,25 @@ class ConcurrencyError(TransientError):
 
 class StorageError(TransientError):
     """The event store failed for a reason other than a version conflict (throttling, ...)."""
+
+
+# -- stream consumers (notifications, published events) ---------------------------
+
+
+class PoisonRecord(SagaError):
+    """A stream record that can never be processed (not an event this store wrote, an
+    unknown type, data its event class refuses): it goes to the consumer's failure queue
+    with its content instead of blocking the records after it."""
+
+
+class NotificationFailed(TransientError):
+    """The notification service refused or could not take a message."""
+
+
+class PublishFailed(TransientError):
+    """The event bus did not accept an event (throttled, internal failure)."""
+
+
+class EarlierEventFailed(TransientError):
+    """An earlier event of the same stream failed in this batch; this one waits for its
+    retry, so a customer never hears of a later event before an earlier one."""

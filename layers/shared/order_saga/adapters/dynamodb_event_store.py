@@ -13,7 +13,7 @@ from order_saga.adapters.event_store import EventStore, RecordedEvent, utc_now
 from order_saga.errors import ConcurrencyError, StorageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from mypy_boto3_dynamodb import DynamoDBClient
 
@@ -45,7 +45,7 @@ class DynamoDBEventStore(EventStore):
         try:
             while True:
                 page = self._client.query(**query)
-                records.extend(_record(item) for item in page["Items"])
+                records.extend(record_from_item(item) for item in page["Items"])
                 if "LastEvaluatedKey" not in page:
                     return records
                 query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -53,7 +53,7 @@ class DynamoDBEventStore(EventStore):
             raise StorageError(f"loading stream {stream_id} failed: {_code(exc)}") from exc
 
     def _write(self, records: list[RecordedEvent]) -> None:
-        items = [_item(record) for record in records]
+        items = [item_from_record(record) for record in records]
         try:
             if len(items) == 1:
                 # One event costs one write unit as a Put, two inside a transaction.
@@ -80,7 +80,8 @@ class DynamoDBEventStore(EventStore):
             raise StorageError(f"appending to the event store failed: {_code(exc)}") from exc
 
 
-def _item(record: RecordedEvent) -> dict[str, Any]:
+def item_from_record(record: RecordedEvent) -> dict[str, Any]:
+    """The stored item, in DynamoDB's attribute-value form (as a stream's NewImage holds it)."""
     return {
         "stream_id": {"S": record.stream_id},
         "version": {"N": str(record.version)},
@@ -92,7 +93,9 @@ def _item(record: RecordedEvent) -> dict[str, Any]:
     }
 
 
-def _record(item: dict[str, Any]) -> RecordedEvent:
+def record_from_item(item: Mapping[str, Any]) -> RecordedEvent:
+    """A stored item (a Query result, or a stream record's NewImage) back as the event.
+    Raises KeyError, TypeError or ValueError when the item is not one this store wrote."""
     return RecordedEvent(
         stream_id=item["stream_id"]["S"],
         version=int(item["version"]["N"]),

@@ -108,12 +108,16 @@ def _once_per_order(
     config.register_lambda_context(context)
 
     # The key prefix names the step: in the local runtime every function shares one
-    # process, so Powertools' default prefix (the Lambda function name) would collide.
+    # process, so Powertools' default prefix (the Lambda function name) would collide;
+    # and each prefix has its own persistence layer, which keeps the prefix as state.
+    assert ports.idempotency is not None
+    prefix = f"step.{step}"
+
     @idempotent_function(
         data_keyword_argument="key",
-        persistence_store=ports.idempotency,
+        persistence_store=ports.idempotency.for_consumer(prefix),
         config=config,
-        key_prefix=f"step.{step}",
+        key_prefix=prefix,
     )
     def once(key: dict[str, str]) -> dict[str, Any]:
         return run(parsed, ports)
