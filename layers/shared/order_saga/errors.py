@@ -32,6 +32,11 @@ class PaymentDeclined(DomainError):
     """The payment gateway refused the charge."""
 
 
+class OrderCancellationRequested(DomainError):
+    """Someone asked to cancel the order: the saga takes no further step forward, and the
+    state machine's catch-all runs the compensation (refund, release, cancel)."""
+
+
 class InvalidPaymentOperation(DomainError):
     """A payment command that breaks its rules (refund twice, refund more than charged)."""
 
@@ -58,6 +63,10 @@ class PriceMismatch(DomainError):
 
 class OrderNotFound(SagaError):
     """No order has that id."""
+
+
+class ProductNotFound(SagaError):
+    """No product in the catalog has that id."""
 
 
 class OrderAlreadyExists(SagaError):

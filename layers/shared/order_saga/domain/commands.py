@@ -62,6 +62,13 @@ class ShipOrder(OrderCommand):
     pass
 
 
+class RequestCancellation(OrderCommand):
+    """A customer's (or an operator's) request to cancel, sent through the API."""
+
+    requested_by: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    reason: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
 class CancelOrder(OrderCommand):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=256)]
     """Why: the saga passes the name of the error it caught (PaymentDeclined, OutOfStock...)."""

@@ -91,6 +91,14 @@ class OrderShipped(DomainEvent):
     order_id: SafeId
 
 
+class CancellationRequested(DomainEvent):
+    """The customer (or an operator) asked to cancel; the saga stops and compensates."""
+
+    order_id: SafeId
+    requested_by: str
+    reason: str = ""
+
+
 # -- a product's stock stream ---------------------------------------------------
 
 
@@ -125,6 +133,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         OrderConfirmed,
         OrderCancelled,
         OrderShipped,
+        CancellationRequested,
         StockAdded,
         StockReserved,
         StockReleased,

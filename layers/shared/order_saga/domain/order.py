@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from order_saga.domain.aggregate import Aggregate
 from order_saga.domain.events import (
+    CancellationRequested,
     DomainEvent,
     InventoryReleased,
     InventoryReservationFailed,
@@ -22,7 +23,7 @@ from order_saga.domain.events import (
 )
 from order_saga.domain.payment import Payment
 from order_saga.domain.values import OrderItem, StockLine, order_total
-from order_saga.errors import DomainError, InvalidTransition
+from order_saga.errors import DomainError, InvalidTransition, OrderCancellationRequested
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -79,6 +80,8 @@ class Order(Aggregate):
         self.shortages: tuple[Shortage, ...] = ()
         self.cancel_reason: str | None = None
         self.cancel_detail: str = ""
+        self.cancellation: CancellationRequested | None = None
+        """Set once someone asks to cancel: from then on the saga only compensates."""
 
     # -- commands ------------------------------------------------------------------
 
@@ -112,6 +115,7 @@ class Order(Aggregate):
 
     def start_payment(self, idempotency_key: str) -> PaymentProcessing:
         self._check_transition(S.PAYMENT_PROCESSING)
+        self.check_may_proceed("charge")
         event = Payment.start(self.order_id, self.total, idempotency_key)
         self._record(event)
         return event
@@ -129,6 +133,7 @@ class Order(Aggregate):
 
     def reserve_inventory(self, reservation_id: str, lines: tuple[StockLine, ...]) -> None:
         self._check_transition(S.INVENTORY_RESERVED)
+        self.check_may_proceed("reserve stock for")
         self._record(
             InventoryReserved(order_id=self.order_id, reservation_id=reservation_id, lines=lines)
         )
@@ -142,6 +147,7 @@ class Order(Aggregate):
 
     def confirm(self) -> None:
         self._check_transition(S.CONFIRMED)
+        self.check_may_proceed("confirm")
         self._record(OrderConfirmed(order_id=self.order_id))
 
     def check_refund(self) -> None:
@@ -188,6 +194,22 @@ class Order(Aggregate):
         self._check_transition(S.SHIPPED)
         self._record(OrderShipped(order_id=self.order_id))
 
+    def request_cancellation(self, requested_by: str, reason: str = "") -> bool:
+        """Ask the running saga to stop: its next forward step refuses, and the state
+        machine's compensation gives back money and stock, then cancels. Returns False
+        when there is nothing to do (cancelled already, or asked before); a confirmed or
+        shipped order is past cancelling."""
+        if self.status is S.CANCELLED or self.cancellation is not None:
+            return False
+        if self.status in (S.CONFIRMED, S.SHIPPED):
+            raise InvalidTransition(
+                f"order {self.order_id} is {self.status}: it can no longer be cancelled"
+            )
+        self._record(
+            CancellationRequested(order_id=self.order_id, requested_by=requested_by, reason=reason)
+        )
+        return True
+
     # -- queries -------------------------------------------------------------------
 
     @property
@@ -204,6 +226,15 @@ class Order(Aggregate):
 
     def can_transition(self, target: OrderStatus) -> bool:
         return target in TRANSITIONS[self.status]
+
+    def check_may_proceed(self, action: str) -> None:
+        """Raise OrderCancellationRequested once a cancellation was asked for: call before
+        any step forward (a charge, a reservation, the confirmation)."""
+        if self.cancellation is not None:
+            raise OrderCancellationRequested(
+                f"cannot {action} order {self.order_id}: "
+                f"{self.cancellation.requested_by} asked to cancel it"
+            )
 
     # -- folding events ------------------------------------------------------------
 
@@ -240,6 +271,8 @@ class Order(Aggregate):
                 self.cancel_detail = event.detail
             case OrderShipped():
                 self.status = S.SHIPPED
+            case CancellationRequested():
+                self.cancellation = event
             case _:
                 raise TypeError(f"an order stream cannot hold {type(event).__name__}")
 

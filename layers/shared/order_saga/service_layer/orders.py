@@ -7,12 +7,24 @@ from typing import TYPE_CHECKING
 
 from order_saga.domain.order import Order, OrderStatus
 from order_saga.domain.values import OrderItem
-from order_saga.errors import ConcurrencyError, OrderAlreadyExists, PriceMismatch
+from order_saga.errors import (
+    ConcurrencyError,
+    OrderAlreadyExists,
+    OrderCancellationRequested,
+    PriceMismatch,
+)
+from order_saga.service_layer.inventory import retry_on_conflict
 from order_saga.service_layer.results import StatusResult
 from order_saga.service_layer.streams import load_order, order_stream, save_order
 
 if TYPE_CHECKING:
-    from order_saga.domain.commands import CancelOrder, ConfirmOrder, CreateOrder, ShipOrder
+    from order_saga.domain.commands import (
+        CancelOrder,
+        ConfirmOrder,
+        CreateOrder,
+        RequestCancellation,
+        ShipOrder,
+    )
     from order_saga.service_layer.ports import Ports
 
 MAX_DETAIL = 1000
@@ -67,9 +79,23 @@ def cancel_order(command: CancelOrder, ports: Ports) -> StatusResult:
     """The last compensation: refuses while the order still holds money or stock."""
     order = load_order(ports.store, command.order_id)
     if order.status is not OrderStatus.CANCELLED:
-        order.cancel(command.reason, _detail(command.cause))
+        if command.reason == OrderCancellationRequested.__name__ and order.cancellation:
+            detail = _requested_detail(order)
+        else:
+            detail = _detail(command.cause)
+        order.cancel(command.reason, detail)
         save_order(ports.store, order)
     return StatusResult(order_id=order.order_id, status=order.status, reason=order.cancel_reason)
+
+
+@retry_on_conflict
+def request_cancellation(command: RequestCancellation, ports: Ports) -> Order:
+    """Record the request on the order's stream; the saga notices it at its next step.
+    A conflict means a step appended first: reload and decide again (it may be too late)."""
+    order = load_order(ports.store, command.order_id)
+    if order.request_cancellation(command.requested_by, command.reason):
+        save_order(ports.store, order)
+    return order
 
 
 def ship_order(command: ShipOrder, ports: Ports) -> StatusResult:
@@ -77,6 +103,13 @@ def ship_order(command: ShipOrder, ports: Ports) -> StatusResult:
     order.ship()
     save_order(ports.store, order)
     return StatusResult(order_id=order.order_id, status=order.status)
+
+
+def _requested_detail(order: Order) -> str:
+    request = order.cancellation
+    assert request is not None
+    detail = f"requested by {request.requested_by}"
+    return f"{detail}: {request.reason}" if request.reason else detail
 
 
 def _detail(cause: str | None) -> str:

@@ -19,16 +19,27 @@ def order_view(store: EventStore, order_id: str) -> dict[str, Any]:
         raise OrderNotFound(f"no order {order_id}")
     order = Order.rebuild(record.to_domain() for record in records)
     payment = order.payment
+    requested = next((r for r in records if r.event_type == "CancellationRequested"), None)
     return {
         "order_id": order.order_id,
         "customer_id": order.customer_id,
         "status": order.status.value,
         "items": [item.model_dump(mode="json") for item in order.items],
+        "shipping_address": order.shipping_address.model_dump(mode="json"),
         "total": str(order.total),
         "payment_id": payment.payment_id if payment else None,
         "payment_status": payment.status.value if payment else None,
         "refund_id": payment.refund_id if payment else None,
         "reservation_id": order.reservation.reservation_id if order.reservation else None,
+        "cancellation_requested": (
+            {
+                "requested_by": order.cancellation.requested_by,
+                "reason": order.cancellation.reason,
+                "requested_at": requested.occurred_at.isoformat(),
+            }
+            if order.cancellation and requested
+            else None
+        ),
         "cancellation_reason": order.cancel_reason,
         "cancellation_detail": order.cancel_detail or None,
         "created_at": records[0].occurred_at.isoformat(),
