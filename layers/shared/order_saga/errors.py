@@ -56,9 +56,18 @@ class InvalidStockOperation(DomainError):
 class UnknownProduct(DomainError):
     """A product id that the catalog does not hold."""
 
+    def __init__(self, message: str, product_ids: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.product_ids = product_ids
+
 
 class PriceMismatch(DomainError):
     """The client echoed a unit price that differs from the catalog's."""
+
+    def __init__(self, message: str, mismatches: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.mismatches = mismatches
+        """(product id, both prices in words) for each item that differs."""
 
 
 class OrderNotFound(SagaError):

@@ -31,7 +31,7 @@ class Catalog(ABC):
         found = self._get(wanted)
         missing = [pid for pid in wanted if pid not in found]
         if missing:
-            raise UnknownProduct(f"unknown product(s): {', '.join(missing)}")
+            raise UnknownProduct(f"unknown product(s): {', '.join(missing)}", tuple(missing))
         return found
 
     def get(self, product_id: str) -> Product | None:

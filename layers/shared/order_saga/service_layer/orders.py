@@ -33,14 +33,19 @@ MAX_DETAIL = 1000
 def create_order(command: CreateOrder, ports: Ports) -> Order:
     """Price every item from the catalog, record OrderCreated, start the saga."""
     products = ports.catalog.prices(item.product_id for item in command.items)
-    mismatches = [
-        f"{item.product_id}: sent {item.unit_price}, catalog price "
-        f"{products[item.product_id].unit_price}"
+    mismatches = tuple(
+        (
+            item.product_id,
+            f"sent {item.unit_price}, catalog price {products[item.product_id].unit_price}",
+        )
         for item in command.items
         if item.unit_price is not None and item.unit_price != products[item.product_id].unit_price
-    ]
+    )
     if mismatches:
-        raise PriceMismatch("price mismatch: " + "; ".join(mismatches))
+        raise PriceMismatch(
+            "price mismatch: " + "; ".join(f"{pid}: {prices}" for pid, prices in mismatches),
+            mismatches,
+        )
     order = Order.create(
         order_id=command.order_id,
         customer_id=command.customer_id,
