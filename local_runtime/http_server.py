@@ -35,8 +35,17 @@ DEFAULT_PORT = 3000
 MAX_PAYLOAD = 10 * 1024 * 1024
 """API Gateway's limit for a request body; the Api function refuses far less (64 KB)."""
 # API Gateway's own answers, in the template's GatewayResponses shape.
-MISSING_ROUTE = {"error": "MISSING_AUTHENTICATION_TOKEN", "message": "Missing Authentication Token"}
-FUNCTION_FAILED = {"error": "API_CONFIGURATION_ERROR", "message": "Internal server error"}
+MISSING_ROUTE = {
+    "error": "MISSING_AUTHENTICATION_TOKEN",
+    "message": "Missing Authentication Token",
+    "details": [],
+}
+FUNCTION_FAILED = {
+    "error": "API_CONFIGURATION_ERROR",
+    "message": "Internal server error",
+    "details": [],
+}
+TOO_LARGE = {"error": "REQUEST_TOO_LARGE", "message": "Request Too Long", "details": []}
 
 
 @dataclass(frozen=True)
@@ -173,9 +182,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_PAYLOAD:
             self.close_connection = True  # the body stays unread
-            response = LocalResponse.json(
-                413, {"error": "REQUEST_TOO_LARGE", "message": "Request Too Long"}
-            )
+            response = LocalResponse.json(413, TOO_LARGE)
         else:
             request = LocalRequest(
                 method=self.command,
@@ -194,10 +201,12 @@ class _Handler(BaseHTTPRequestHandler):
             elapsed = (time.perf_counter() - started) * 1000
             print(f"{self.command} {self.path} -> {response.status} ({elapsed:.0f} ms)", flush=True)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle
-
-    def do_HEAD(self) -> None:
-        self._handle()
+    def __getattr__(self, name: str) -> Any:
+        # Every method (TRACE, QUERY, ...) goes the same way: the API decides, as API
+        # Gateway does, instead of http.server's 501.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
 
     def _send(self, response: LocalResponse) -> None:
         self.send_response(response.status)

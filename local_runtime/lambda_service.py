@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import ModuleType
 
     from local_runtime.template import FunctionSpec
@@ -65,12 +66,32 @@ class Functions:
         self.invocations: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.faults: dict[str, list[Fault]] = {}
+        self.holds: dict[str, list[tuple[Callable[[Any], bool], threading.Event]]] = {}
 
     def inject(self, function: str, fault: Fault) -> None:
         """Queue a fault for the next invocations of ``function`` (its logical id)."""
         self.spec(function)
         with self._lock:
             self.faults.setdefault(function, []).append(fault)
+
+    def hold(self, function: str, when: Callable[[Any], bool] = lambda _: True) -> threading.Event:
+        """Make the next invocation of ``function`` whose payload passes ``when`` wait,
+        before its handler runs, until the returned event is set (at most the function's
+        timeout): a test can act while its saga sits at a given step."""
+        self.spec(function)
+        release = threading.Event()
+        with self._lock:
+            self.holds.setdefault(function, []).append((when, release))
+        return release
+
+    def _next_hold(self, function: str, payload: Any) -> threading.Event | None:
+        with self._lock:
+            queue = self.holds.get(function, [])
+            for index, (when, release) in enumerate(queue):
+                if when(payload):
+                    del queue[index]
+                    return release
+        return None
 
     def _next_fault(self, function: str) -> Fault | None:
         with self._lock:
@@ -110,6 +131,9 @@ class Functions:
         spec = self.spec(name_or_arn)
         self.invocations[spec.logical_id] += 1
         fault = self._next_fault(spec.logical_id)
+        held = self._next_hold(spec.logical_id, payload)
+        if held is not None:
+            held.wait(timeout=spec.timeout)
         try:
             if fault is not None and not fault.after_handler:
                 raise fault.error

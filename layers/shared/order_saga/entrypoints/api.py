@@ -9,6 +9,8 @@ refused request writes nothing and starts no saga. Every error has one shape: Er
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 from collections.abc import Sequence
@@ -48,6 +50,7 @@ from order_saga.entrypoints.http import (
     CreateOrderRequest,
     ErrorBody,
     IdempotencyKey,
+    MalformedJson,
     OrderAccepted,
     OrderEvents,
     OrderView,
@@ -55,6 +58,7 @@ from order_saga.entrypoints.http import (
     Problem,
     ProductPage,
     ProductView,
+    UnsupportedMediaType,
     field_name,
     problems_for,
     status_for,
@@ -372,7 +376,7 @@ def _follows_from_an_item(problem: dict[str, Any], problems: Sequence[Any]) -> b
 
 @app.exception_handler(RequestUnsupportedContentType)
 def unsupported_content_type(error: RequestUnsupportedContentType) -> Response[Any]:
-    return _error(415, "UnsupportedMediaType", "send the body as application/json")
+    return _error(415, "UnsupportedMediaType", f"send the body as {JSON}")
 
 
 @app.exception_handler(IdempotencyValidationError)
@@ -440,23 +444,44 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 def refuse_early(event: dict[str, Any]) -> dict[str, Any] | None:
     """What must not reach a route: no caller identity (as API Gateway's authorizer would
-    refuse it), then a body too large to parse. Returns the proxy response, or None."""
+    refuse it), then a body too large to parse or not JSON (Powertools would try forms
+    and multipart too). Returns the proxy response, or None."""
     try:
         if (event.get("httpMethod"), event.get("path")) not in PUBLIC_ROUTES:
             identity.caller(event, os.environ)
-        body = event.get("body") or ""
-        if len(body.encode()) > MAX_BODY_BYTES:
+        body = _body_bytes(event)
+        if len(body) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"the body is over {MAX_BODY_BYTES // 1024} KB")
+        headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+        media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if body and media_type and media_type != JSON and not media_type.endswith("+json"):
+            raise UnsupportedMediaType(f"send the body as {JSON}, not {media_type}")
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return _proxy_error(MalformedJson("the body is not UTF-8 JSON"))
     except SagaError as error:
-        status = status_for(error)
-        details = (
-            [Problem(field="body", reason=str(error))] if isinstance(error, PayloadTooLarge) else []
-        )
-        body_out = ErrorBody(error=type(error).__name__, message=str(error), details=details)
-        return {
-            "statusCode": status,
-            "headers": {"Content-Type": JSON},
-            "body": json.dumps(body_out.model_dump()),
-            "isBase64Encoded": False,
-        }
+        return _proxy_error(error)
     return None
+
+
+def _body_bytes(event: dict[str, Any]) -> bytes:
+    raw = event.get("body") or ""
+    if not event.get("isBase64Encoded"):
+        return str(raw).encode()
+    try:
+        return base64.b64decode(raw, validate=True)
+    except binascii.Error:
+        raise MalformedJson("the body is not valid base64") from None
+
+
+def _proxy_error(error: SagaError) -> dict[str, Any]:
+    details = (
+        [Problem(field="body", reason=str(error))] if isinstance(error, PayloadTooLarge) else []
+    )
+    body = ErrorBody(error=type(error).__name__, message=str(error), details=details)
+    return {
+        "statusCode": status_for(error),
+        "headers": {"Content-Type": JSON},
+        "body": json.dumps(body.model_dump()),
+        "isBase64Encoded": False,
+    }

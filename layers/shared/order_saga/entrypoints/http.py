@@ -222,6 +222,10 @@ class MalformedJson(SagaError):
     """The body is not JSON."""
 
 
+class UnsupportedMediaType(SagaError):
+    """The body is declared as something other than JSON."""
+
+
 STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (MalformedJson, 400),
     (Unauthenticated, 401),
@@ -231,6 +235,7 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (OrderAlreadyExists, 409),
     (PriceMismatch, 409),
     (PayloadTooLarge, 413),
+    (UnsupportedMediaType, 415),
     (UnknownProduct, 422),
     (InvalidRequest, 422),
     (DomainError, 409),
