@@ -18,6 +18,7 @@ import argparse
 import base64
 import json
 import re
+import signal
 import sys
 import threading
 import time
@@ -233,15 +234,18 @@ def main(argv: list[str] | None = None) -> int:
         seed(runtime.ports)
         server = LocalApiServer(runtime, args.host, args.port).start()
         server.log_requests = True
-        print(f"Order API on {server.url}  (Ctrl-C stops it)")
+        print(f"Order API on {server.url}  (Ctrl-C stops it)", flush=True)
         stocked = (f"{pid} ({units} in stock)" for pid, *_, units in SAMPLE_PRODUCTS)
         print("Catalog: " + ", ".join(stocked))
         print(f"Try: curl -s {server.url}/products -H 'X-Customer-Id: cust-1'")
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
-            threading.Event().wait()
+            stop.wait()
         except KeyboardInterrupt:
-            print("\nstopping")
+            pass
         finally:
+            print("\nstopping")
             server.stop()
     return 0
 

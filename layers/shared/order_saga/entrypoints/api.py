@@ -482,6 +482,6 @@ def _proxy_error(error: SagaError) -> dict[str, Any]:
     return {
         "statusCode": status_for(error),
         "headers": {"Content-Type": JSON},
-        "body": json.dumps(body.model_dump()),
+        "body": json.dumps(body.model_dump(), separators=(",", ":")),
         "isBase64Encoded": False,
     }
