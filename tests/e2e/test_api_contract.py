@@ -9,6 +9,7 @@ stock and the ledger as they were.
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from decimal import Decimal
@@ -300,6 +301,8 @@ def test_the_same_key_and_body_answer_the_same_and_start_one_saga(
     runtime.wait(order_id)
     assert shop.stock(product) == 8  # reserved once
     assert shop.gateway.net_charged_for(order_id) == Decimal("10.00")  # charged once
+    stored = boto3.client("dynamodb").scan(TableName=os.environ["IDEMPOTENCY_TABLE"])["Items"]
+    assert any(item["id"]["S"].startswith("api-create#") for item in stored)
 
 
 def test_the_same_key_with_another_body_is_refused_422_and_nothing_is_written(

@@ -81,3 +81,19 @@ def test_the_api_function_knows_the_auth_mode_and_never_trusts_local_headers() -
     assert "OPERATOR_ROLE_ARN" in environment
     for spec in TEMPLATE.functions().values():
         assert "LOCAL_IDENTITY_HEADERS" not in spec.environment
+
+
+def test_the_api_function_may_touch_only_its_own_idempotency_records() -> None:
+    from order_saga.entrypoints.api import IDEMPOTENCY_PREFIX
+
+    statements = [
+        statement
+        for policy in TEMPLATE.resources["ApiFunction"]["Properties"]["Policies"]
+        if isinstance(policy, dict) and "Statement" in policy
+        for statement in policy["Statement"]
+        if statement["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
+    ]
+
+    assert [
+        s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] for s in statements
+    ] == [[f"{IDEMPOTENCY_PREFIX}#*"]]

@@ -447,7 +447,8 @@ def refuse_early(event: dict[str, Any]) -> dict[str, Any] | None:
     refuse it), then a body too large to parse or not JSON (Powertools would try forms
     and multipart too). Returns the proxy response, or None."""
     try:
-        if (event.get("httpMethod"), event.get("path")) not in PUBLIC_ROUTES:
+        route = (event.get("httpMethod"), event.get("resource") or event.get("path"))
+        if route not in PUBLIC_ROUTES:
             identity.caller(event, os.environ)
         body = _body_bytes(event)
         if len(body) > MAX_BODY_BYTES:
