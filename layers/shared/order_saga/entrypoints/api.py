@@ -1,29 +1,22 @@
 """The order API: a Powertools REST resolver whose routes take and give the models of
 ``http.py``, and the Lambda handler around it.
 
-Before a route runs, the handler refuses a request with no caller identity (401) or a
-body over 64 KB (413); Powertools then validates path, query, header and body against the
-route's signature (400 for a body that is not JSON, 422 naming each bad field). So a
-refused request writes nothing and starts no saga. Every error has one shape: ErrorBody.
+Before a route runs, ``gate`` refuses a request with no caller identity (401), a body
+over 64 KB (413) or one that is not JSON (415, 400); Powertools then validates path, query,
+header and body against the route's signature (422 naming each bad field). So a refused
+request writes nothing and starts no saga. ``error_responses`` gives every error one
+shape, ErrorBody.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import os
-from collections.abc import Sequence
 from datetime import timedelta
 from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -32,10 +25,6 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
@@ -43,40 +32,31 @@ from order_saga import bootstrap
 from order_saga.domain.commands import CreateOrder, RequestCancellation, ShipOrder
 from order_saga.domain.order import OrderStatus
 from order_saga.domain.values import SafeId
-from order_saga.entrypoints import identity
+from order_saga.entrypoints import error_responses, gate, identity
 from order_saga.entrypoints.http import (
-    MAX_BODY_BYTES,
     CancelOrderRequest,
     CreateOrderRequest,
     ErrorBody,
     IdempotencyKey,
-    MalformedJson,
     OrderAccepted,
     OrderEvents,
     OrderView,
-    PayloadTooLarge,
-    Problem,
     ProductPage,
     ProductView,
-    UnsupportedMediaType,
-    field_name,
-    problems_for,
-    status_for,
 )
 from order_saga.entrypoints.identity import Caller, Forbidden
 from order_saga.entrypoints.step import parse
-from order_saga.errors import OrderNotFound, SagaError
+from order_saga.errors import OrderNotFound
 from order_saga.observability import logger, metrics, tracer
 from order_saga.service_layer import orders, views
 
 JSON = content_types.APPLICATION_JSON
 IDEMPOTENCY_PREFIX = "api-create"
 IDEMPOTENCY_TTL = timedelta(hours=24)
-PUBLIC_ROUTES = frozenset({("GET", "/openapi.json")})
-"""Routes that need no caller identity (the template gives them no authorizer either)."""
 MAX_PAGE = 100
 
 app = APIGatewayRestResolver(enable_validation=True)
+error_responses.install(app)
 
 # -- what each route answers ---------------------------------------------------------------
 
@@ -343,91 +323,6 @@ def _caller() -> Caller:
     return identity.caller(app.current_event.raw_event, os.environ)
 
 
-# -- errors ------------------------------------------------------------------------------------
-
-
-@app.exception_handler(RequestValidationError)
-def invalid_request(error: RequestValidationError) -> Response[Any]:
-    problems = error.errors()
-    if any(problem.get("type") == "json_invalid" for problem in problems):
-        return _error(400, "MalformedJson", "the body is not valid JSON")
-    details = [
-        Problem(field=field_name(tuple(p["loc"])), reason=_reason(p))
-        for p in problems
-        if not _follows_from_an_item(p, problems)
-    ]
-    message = "; ".join(f"{d.field}: {d.reason}" for d in details)
-    return _error(422, "InvalidRequest", f"invalid request: {message}", details)
-
-
-def _reason(problem: dict[str, Any]) -> str:
-    return str(problem.get("msg", "invalid")).removeprefix("Value error, ")
-
-
-def _follows_from_an_item(problem: dict[str, Any], problems: Sequence[Any]) -> bool:
-    """pydantic also calls a list "too short" when one of its items failed: the item's
-    own error says it better."""
-    loc = tuple(problem["loc"])
-    return problem.get("type") == "too_short" and any(
-        len(other["loc"]) > len(loc) and tuple(other["loc"][: len(loc)]) == loc
-        for other in problems
-    )
-
-
-@app.exception_handler(RequestUnsupportedContentType)
-def unsupported_content_type(error: RequestUnsupportedContentType) -> Response[Any]:
-    return _error(415, "UnsupportedMediaType", f"send the body as {JSON}")
-
-
-@app.exception_handler(IdempotencyValidationError)
-def key_reused(error: IdempotencyValidationError) -> Response[Any]:
-    return _error(
-        422,
-        "IdempotencyKeyReused",
-        "this Idempotency-Key was used with another body; use a new key for a new order",
-        [Problem(field="header.idempotency-key", reason="used before with another body")],
-    )
-
-
-@app.exception_handler(IdempotencyAlreadyInProgressError)
-def key_in_progress(error: IdempotencyAlreadyInProgressError) -> Response[Any]:
-    return _error(
-        409, "IdempotencyKeyInProgress", "a request with this Idempotency-Key is still running"
-    )
-
-
-@app.exception_handler(SagaError)
-def refused(error: SagaError) -> Response[Any]:
-    status = status_for(error)
-    if status >= 500 and status != 503:
-        return unexpected(error)
-    request = app.context.get("order_request")
-    return _error(status, type(error).__name__, str(error), problems_for(error, request))
-
-
-@app.exception_handler(Exception)
-def unexpected(error: Exception) -> Response[Any]:
-    # Logged whole here; the caller only learns that it failed, not how.
-    logger.exception("unexpected error in the API")
-    return _error(500, "InternalError", "the request failed; it has been logged")
-
-
-@app.not_found
-def no_route(error: Exception) -> Response[Any]:
-    event = app.current_event
-    return _error(404, "NotFound", f"no route {event.http_method} {event.path}")
-
-
-def _error(
-    status: int, name: str, message: str, details: list[Problem] | None = None
-) -> Response[Any]:
-    return Response(
-        status_code=status,
-        content_type=JSON,
-        body=ErrorBody(error=name, message=message, details=details or []).model_dump(),
-    )
-
-
 # -- the Lambda handler ------------------------------------------------------------------------
 
 
@@ -436,53 +331,7 @@ def _error(
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     IDEMPOTENCY.register_lambda_context(context)
-    refusal = refuse_early(event)
+    refusal = gate.refuse_early(event)
     if refusal is not None:
         return refusal
     return app.resolve(event, context)
-
-
-def refuse_early(event: dict[str, Any]) -> dict[str, Any] | None:
-    """What must not reach a route: no caller identity (as API Gateway's authorizer would
-    refuse it), then a body too large to parse or not JSON (Powertools would try forms
-    and multipart too). Returns the proxy response, or None."""
-    try:
-        route = (event.get("httpMethod"), event.get("resource") or event.get("path"))
-        if route not in PUBLIC_ROUTES:
-            identity.caller(event, os.environ)
-        body = _body_bytes(event)
-        if len(body) > MAX_BODY_BYTES:
-            raise PayloadTooLarge(f"the body is over {MAX_BODY_BYTES // 1024} KB")
-        headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-        media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if body and media_type and media_type != JSON and not media_type.endswith("+json"):
-            raise UnsupportedMediaType(f"send the body as {JSON}, not {media_type}")
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return _proxy_error(MalformedJson("the body is not UTF-8 JSON"))
-    except SagaError as error:
-        return _proxy_error(error)
-    return None
-
-
-def _body_bytes(event: dict[str, Any]) -> bytes:
-    raw = event.get("body") or ""
-    if not event.get("isBase64Encoded"):
-        return str(raw).encode()
-    try:
-        return base64.b64decode(raw, validate=True)
-    except binascii.Error:
-        raise MalformedJson("the body is not valid base64") from None
-
-
-def _proxy_error(error: SagaError) -> dict[str, Any]:
-    details = (
-        [Problem(field="body", reason=str(error))] if isinstance(error, PayloadTooLarge) else []
-    )
-    body = ErrorBody(error=type(error).__name__, message=str(error), details=details)
-    return {
-        "statusCode": status_for(error),
-        "headers": {"Content-Type": JSON},
-        "body": json.dumps(body.model_dump(), separators=(",", ":")),
-        "isBase64Encoded": False,
-    }
