@@ -20,6 +20,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from local_runtime.sample_catalog import SAMPLE_PRODUCTS
 from order_saga.service_layer.streams import order_stream
 from tests.e2e.conftest import ADDRESS
 
@@ -631,12 +632,11 @@ def every_product(client: Client, limit: int) -> list[dict[str, Any]]:
 def test_the_catalog_lists_the_sample_products_with_price_and_stock(client: Client) -> None:
     products = {p["product_id"]: p for p in every_product(client, limit=100)}
 
-    assert products["sku-espresso-beans"]["unit_price"] == "24.90"
-    assert products["sku-pour-over-kettle"]["unit_price"] == "59.00"
-    stocked = [
-        p for p in products.values() if p["product_id"].startswith("sku-") and p["available"] >= 50
-    ]
-    assert len(stocked) >= 2
+    for product_id, name, price, seeded in SAMPLE_PRODUCTS:
+        listed = products[product_id]
+        assert (listed["name"], listed["unit_price"]) == (name, str(price))
+        # other tests (the fuzzing) may have ordered some: exact stock is checked elsewhere
+        assert 0 <= listed["available"] <= seeded
 
 
 def test_paging_through_the_catalog_sees_every_product_once(client: Client, shop: Shop) -> None:
