@@ -241,7 +241,6 @@ def proxy_event(
     *,
     resource: str | None = None,
     path_parameters: dict[str, str] | None = None,
-    multi_value_headers: dict[str, list[str]] | None = None,
     source_ip: str = "127.0.0.1",
     base64_body: bool = False,
 ) -> dict[str, Any]:
@@ -252,14 +251,15 @@ def proxy_event(
     multi_query: dict[str, list[str]] = {}
     for key, value in pairs:
         multi_query.setdefault(key, []).append(value)
-    all_headers = {"Content-Type": "application/json", **headers}
+    all_headers = dict(headers)
+    if body is not None and not any(key.lower() == "content-type" for key in headers):
+        all_headers["Content-Type"] = "application/json"
     return {
         "resource": resource or path_only,
         "path": path_only,
         "httpMethod": method.upper(),
         "headers": all_headers,
-        "multiValueHeaders": multi_value_headers
-        or {key: [value] for key, value in all_headers.items()},
+        "multiValueHeaders": {key: [value] for key, value in all_headers.items()},
         "queryStringParameters": {key: values[-1] for key, values in multi_query.items()} or None,
         "multiValueQueryStringParameters": multi_query or None,
         "pathParameters": path_parameters,
