@@ -69,7 +69,7 @@ ERRORS: dict[int, str] = {
     413: "The body is over 64 KB; it was not read.",
     415: "The body is not application/json.",
     422: "A field is missing, unknown or out of bounds; `details` names each and why.",
-    503: "The store was briefly unavailable; nothing was written, try again.",
+    503: "The store or the state machine was briefly unavailable; try again.",
 }
 
 
