@@ -7,7 +7,7 @@ UV_VERSION := 0.13.8
 # The shared package lives in the Lambda layer folder; the local runtime sits at the top.
 export PYTHONPATH := $(CURDIR)/layers/shared:$(CURDIR)
 
-.PHONY: demo test lint validate serve bench clean lock
+.PHONY: demo test lint validate serve openapi seed bench clean lock
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,15 @@ $(STAMP): requirements.lock
 
 demo: $(STAMP)  ## three sample orders through the real ASL on the local runtime
 	$(PY) -m local_runtime.demo
+
+serve: $(STAMP)  ## the order API on http://127.0.0.1:3000, sample catalog stocked (Ctrl-C stops it)
+	$(PY) -m local_runtime.http_server
+
+openapi: $(STAMP)  ## regenerate openapi.json from the API's routes and models
+	$(PY) -m order_saga.entrypoints.openapi openapi.json
+
+seed: $(STAMP)  ## stock the sample catalog into a deployed stack: make seed STACK=order-saga-dev
+	$(PY) -m local_runtime.seed --stack "$(STACK)"
 
 test: validate  ## the template checks, then the whole suite (cfn-lint runs inside it too)
 	$(PY) -m pytest -n 2 -q

@@ -23,6 +23,7 @@ from urllib.parse import unquote
 from local_runtime.clock import scaled
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import ModuleType
 
     from local_runtime.metrics_tap import MetricsTap
@@ -110,12 +111,32 @@ class Functions:
         self.faults: dict[str, list[Fault]] = {}
         self.metrics: MetricsTap | None = None
         """Where the handlers' EMF output goes, as CloudWatch would read it."""
+        self.holds: dict[str, list[tuple[Callable[[Any], bool], threading.Event]]] = {}
 
     def inject(self, function: str, fault: Fault) -> None:
         """Queue a fault for the next invocations of ``function`` (its logical id)."""
         self.spec(function)
         with self._lock:
             self.faults.setdefault(function, []).append(fault)
+
+    def hold(self, function: str, when: Callable[[Any], bool] = lambda _: True) -> threading.Event:
+        """Make the next invocation of ``function`` whose payload passes ``when`` wait,
+        before its handler runs, until the returned event is set (at most the function's
+        timeout): a test can act while its saga sits at a given step."""
+        self.spec(function)
+        release = threading.Event()
+        with self._lock:
+            self.holds.setdefault(function, []).append((when, release))
+        return release
+
+    def _next_hold(self, function: str, payload: Any) -> threading.Event | None:
+        with self._lock:
+            queue = self.holds.get(function, [])
+            for index, (when, release) in enumerate(queue):
+                if when(payload):
+                    del queue[index]
+                    return release
+        return None
 
     def _next_fault(self, function: str) -> Fault | None:
         with self._lock:
@@ -157,6 +178,9 @@ class Functions:
         fault = self._next_fault(spec.logical_id) or Fault()
         if self.metrics is not None:
             self.metrics.install()
+        held = self._next_hold(spec.logical_id, payload)
+        if held is not None:
+            held.wait(timeout=spec.timeout)
         try:
             if fault.hang_seconds:
                 _hang(spec, fault.hang_seconds)

@@ -10,6 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import parse_qsl
 
 import boto3
 from moto import mock_aws
@@ -44,6 +45,8 @@ LOCAL_ENVIRONMENT = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     # Notifications are kept (runtime.ports.notifier), not sent: see local_runtime/inspection.py.
     "NOTIFIER": "recording",
+    # No authorizer runs locally: the Api function takes X-Customer-Id / X-Role instead.
+    "LOCAL_IDENTITY_HEADERS": "true",
 }
 # moto logs every failed execution as an error; here a failed execution is an order
 # cancelled on purpose, and Execution reports it.
@@ -289,28 +292,45 @@ def create_tables(template: Template, dynamodb: Any, prefix: str = "") -> dict[s
     return names
 
 
-def proxy_event(method: str, path: str, body: Any, headers: dict[str, str]) -> dict[str, Any]:
-    """An API Gateway REST (v1) proxy event, as `sam local start-api` would build it."""
+def proxy_event(
+    method: str,
+    path: str,
+    body: Any,
+    headers: dict[str, str],
+    *,
+    resource: str | None = None,
+    path_parameters: dict[str, str] | None = None,
+    source_ip: str = "127.0.0.1",
+    base64_body: bool = False,
+) -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy event, as `sam local start-api` would build it.
+    ``resource`` is the matched route ("/orders/{order_id}"); the path stays as sent."""
     path_only, _, query = path.partition("?")
+    pairs = parse_qsl(query, keep_blank_values=True)
+    multi_query: dict[str, list[str]] = {}
+    for key, value in pairs:
+        multi_query.setdefault(key, []).append(value)
+    all_headers = dict(headers)
+    if body is not None and not any(key.lower() == "content-type" for key in headers):
+        all_headers["Content-Type"] = "application/json"
     return {
-        "resource": path_only,
+        "resource": resource or path_only,
         "path": path_only,
         "httpMethod": method.upper(),
-        "headers": {"Content-Type": "application/json", **headers},
-        "multiValueHeaders": {},
-        "queryStringParameters": dict(
-            part.split("=", 1) for part in query.split("&") if "=" in part
-        )
-        or None,
-        "pathParameters": None,
+        "headers": all_headers,
+        "multiValueHeaders": {key: [value] for key, value in all_headers.items()},
+        "queryStringParameters": {key: values[-1] for key, values in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": path_parameters,
         "requestContext": {
             "httpMethod": method.upper(),
             "path": path_only,
+            "resourcePath": resource or path_only,
             "stage": "local",
             "requestId": f"local-{time.monotonic_ns()}",
-            "identity": {"sourceIp": "127.0.0.1"},
+            "identity": {"sourceIp": source_ip},
             "authorizer": {},
         },
         "body": body if isinstance(body, str) or body is None else json.dumps(body),
-        "isBase64Encoded": False,
+        "isBase64Encoded": base64_body,
     }

@@ -99,6 +99,16 @@ class Template:
             for logical_id, resource in self.of_type("AWS::DynamoDB::Table").items()
         }
 
+    def api_routes(self, logical_id: str) -> list[tuple[str, str]]:
+        """(METHOD, resource path) of each route in the Api's OpenAPI DefinitionBody."""
+        body = self.resources[logical_id]["Properties"]["DefinitionBody"]
+        return [
+            (method.upper(), path)
+            for path, methods in body["paths"].items()
+            for method in methods
+            if not method.startswith("x-")
+        ]
+
     def state_machine(self, logical_id: str) -> tuple[str, dict[str, Any]]:
         """The state machine's name and its ASL with DefinitionSubstitutions applied."""
         props = self.resources[logical_id]["Properties"]

@@ -6,13 +6,16 @@ Tests share it, so each one works on its own random products and orders.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import requests
 
+from local_runtime.http_server import LocalApiServer
 from local_runtime.runtime import Execution, LocalRuntime
+from local_runtime.sample_catalog import seed
 from order_saga.service_layer.catalog import stock_product
 from order_saga.service_layer.views import order_view, stock_level
 
@@ -36,6 +39,65 @@ def runtime() -> Iterator[LocalRuntime]:
     # Retry waits and timeouts a tenth as long as deployed (local_runtime.clock).
     with LocalRuntime(time_scale=0.1) as local:
         yield local
+
+
+@pytest.fixture(scope="session")
+def api_server(runtime: LocalRuntime) -> Iterator[LocalApiServer]:
+    """The local API over HTTP on an ephemeral port, with the sample catalog, as `make serve`."""
+    assert runtime.ports is not None
+    seed(runtime.ports)
+    server = LocalApiServer(runtime, port=0).start()
+    yield server
+    server.stop()
+
+
+@dataclass
+class Client:
+    """One caller of the local API over HTTP; ``customer`` None sends no identity."""
+
+    base_url: str
+    customer: str | None
+    operator: bool = False
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        *,
+        data: str | bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        sent = dict(headers or {})
+        if self.customer is not None:
+            sent.setdefault("X-Customer-Id", self.customer)
+        if self.operator:
+            sent.setdefault("X-Role", "operator")
+        return self.session.request(
+            method, self.base_url + path, json=json, data=data, headers=sent, timeout=30
+        )
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.call("GET", path, **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> requests.Response:
+        return self.call("POST", path, json, **kwargs)
+
+    def as_operator(self) -> Client:
+        return Client(self.base_url, f"ops-{uuid.uuid4().hex[:8]}", operator=True)
+
+    def anonymous(self) -> Client:
+        return Client(self.base_url, None)
+
+    def someone_else(self) -> Client:
+        return Client(self.base_url, f"cust-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture
+def client(api_server: LocalApiServer) -> Client:
+    """A new customer of the local API."""
+    return Client(api_server.url, f"cust-{uuid.uuid4().hex[:8]}")
 
 
 @dataclass

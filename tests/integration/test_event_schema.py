@@ -17,7 +17,13 @@ from order_saga.adapters.event_store import InMemoryEventStore
 from order_saga.domain.events import EVENT_TYPES
 from order_saga.service_layer.publishing import publish
 from schemas.build import PATH, render
-from tests.unit.sagas import every_path, in_manual_review, in_memory_ports, released
+from tests.unit.sagas import (
+    cancelled_by_customer,
+    every_path,
+    in_manual_review,
+    in_memory_ports,
+    released,
+)
 
 SCHEMA = json.loads(PATH.read_text(encoding="utf-8"))
 VALIDATOR = Draft202012Validator(SCHEMA)
@@ -46,6 +52,7 @@ def events() -> list[dict[str, Any]]:
     every_path(ports)
     released(ports)
     in_manual_review(ports)
+    cancelled_by_customer(ports)
     assert isinstance(ports.store, InMemoryEventStore)
     for stream_id in ports.store.stream_ids():
         for record in ports.store.load(stream_id):

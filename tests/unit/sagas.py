@@ -25,6 +25,7 @@ from order_saga.domain.commands import (
     RecordCompensationFailure,
     RefundPayment,
     ReleaseInventory,
+    RequestCancellation,
     ReserveInventory,
     ShipOrder,
 )
@@ -37,6 +38,7 @@ from order_saga.service_layer.orders import (
     confirm_order,
     create_order,
     record_compensation_failure,
+    request_cancellation,
     ship_order,
 )
 from order_saga.service_layer.payments import process_payment, refund_payment
@@ -116,6 +118,14 @@ def in_manual_review(ports: Ports) -> str:
         ),
         ports,
     )
+    return order_id
+
+
+def cancelled_by_customer(ports: Ports) -> str:
+    """An order whose customer asked to cancel before payment: the saga compensates."""
+    order_id = place(ports, [(product(ports, "4.00", 3), 1)])
+    request_cancellation(RequestCancellation(order_id=order_id, requested_by="cust-1"), ports)
+    cancel_order(CancelOrder(order_id=order_id, reason="OrderCancellationRequested"), ports)
     return order_id
 
 

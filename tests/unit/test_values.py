@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from order_saga.domain.commands import CancelOrder, CreateOrder, ItemRequest, ProcessPayment
 from order_saga.domain.events import (
     EVENT_TYPES,
+    CancellationRequested,
     CompensationFailed,
     DomainEvent,
     InventoryReleased,
@@ -194,6 +195,7 @@ SAMPLE_EVENTS: list[DomainEvent] = [
     CompensationFailed(
         order_id="order-1", failed_step="RefundPayment", error="GatewayUnavailable", cause="down"
     ),
+    CancellationRequested(order_id="order-1", requested_by="cust-1", reason="changed my mind"),
     StockAdded(product_id="sku-a", quantity=10),
     StockReserved(product_id="sku-a", order_id="order-1", quantity=2),
     StockReleased(product_id="sku-a", order_id="order-1", quantity=2),

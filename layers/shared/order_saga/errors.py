@@ -32,6 +32,11 @@ class PaymentDeclined(DomainError):
     """The payment gateway refused the charge."""
 
 
+class OrderCancellationRequested(DomainError):
+    """Someone asked to cancel the order: the saga takes no further step forward, and the
+    state machine's catch-all runs the compensation (refund, release, cancel)."""
+
+
 class InvalidPaymentOperation(DomainError):
     """A payment command that breaks its rules (refund twice, refund more than charged)."""
 
@@ -51,9 +56,18 @@ class InvalidStockOperation(DomainError):
 class UnknownProduct(DomainError):
     """A product id that the catalog does not hold."""
 
+    def __init__(self, message: str, product_ids: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.product_ids = product_ids
+
 
 class PriceMismatch(DomainError):
     """The client echoed a unit price that differs from the catalog's."""
+
+    def __init__(self, message: str, mismatches: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.mismatches = mismatches
+        """(product id, both prices in words) for each item that differs."""
 
 
 class OrderConfirmedAfterAll(DomainError):
@@ -67,6 +81,10 @@ class SagaTimedOut(DomainError):
 
 class OrderNotFound(SagaError):
     """No order has that id."""
+
+
+class ProductNotFound(SagaError):
+    """No product in the catalog has that id."""
 
 
 class OrderAlreadyExists(SagaError):

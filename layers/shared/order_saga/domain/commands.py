@@ -96,6 +96,13 @@ def _from_caught_error(names: tuple[str, str]) -> Any:
     return model_validator(mode="before")(split)
 
 
+class RequestCancellation(OrderCommand):
+    """A customer's (or an operator's) request to cancel, sent through the API."""
+
+    requested_by: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    reason: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
 class CancelOrder(OrderCommand):
     reason: ErrorName
     """Why: the saga passes the name of the error it caught (PaymentDeclined, OutOfStock...)."""

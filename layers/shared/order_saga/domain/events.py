@@ -100,6 +100,14 @@ class CompensationFailed(DomainEvent):
     cause: str = ""
 
 
+class CancellationRequested(DomainEvent):
+    """The customer (or an operator) asked to cancel; the saga stops and compensates."""
+
+    order_id: SafeId
+    requested_by: str
+    reason: str = ""
+
+
 # -- a product's stock stream ---------------------------------------------------
 
 
@@ -135,6 +143,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         OrderCancelled,
         OrderShipped,
         CompensationFailed,
+        CancellationRequested,
         StockAdded,
         StockReserved,
         StockReleased,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from order_saga.domain.aggregate import Aggregate
 from order_saga.domain.events import (
+    CancellationRequested,
     CompensationFailed,
     DomainEvent,
     InventoryReleased,
@@ -23,7 +24,7 @@ from order_saga.domain.events import (
 )
 from order_saga.domain.payment import Payment
 from order_saga.domain.values import OrderItem, StockLine, order_total
-from order_saga.errors import DomainError, InvalidTransition
+from order_saga.errors import DomainError, InvalidTransition, OrderCancellationRequested
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -87,6 +88,8 @@ class Order(Aggregate):
         """Set while the order awaits manual review; cleared when it is cancelled."""
         self.created_at: datetime | None = None
         """When OrderCreated was stored (store metadata, set by whoever loads the order)."""
+        self.cancellation: CancellationRequested | None = None
+        """Set once someone asks to cancel: from then on the saga only compensates."""
 
     # -- commands ------------------------------------------------------------------
 
@@ -120,6 +123,7 @@ class Order(Aggregate):
 
     def start_payment(self, idempotency_key: str) -> PaymentProcessing:
         self._check_transition(S.PAYMENT_PROCESSING)
+        self.check_may_proceed("charge")
         event = Payment.start(self.order_id, self.total, idempotency_key)
         self._record(event)
         return event
@@ -137,6 +141,7 @@ class Order(Aggregate):
 
     def reserve_inventory(self, reservation_id: str, lines: tuple[StockLine, ...]) -> None:
         self._check_transition(S.INVENTORY_RESERVED)
+        self.check_may_proceed("reserve stock for")
         self._record(
             InventoryReserved(order_id=self.order_id, reservation_id=reservation_id, lines=lines)
         )
@@ -150,6 +155,7 @@ class Order(Aggregate):
 
     def confirm(self) -> None:
         self._check_transition(S.CONFIRMED)
+        self.check_may_proceed("confirm")
         self._record(OrderConfirmed(order_id=self.order_id))
 
     def check_refund(self) -> None:
@@ -205,6 +211,22 @@ class Order(Aggregate):
             )
         )
 
+    def request_cancellation(self, requested_by: str, reason: str = "") -> bool:
+        """Ask the running saga to stop: its next forward step refuses, and the state
+        machine's compensation gives back money and stock, then cancels. Returns False
+        when there is nothing to do (cancelled already, or asked before); a confirmed or
+        shipped order is past cancelling."""
+        if self.status is S.CANCELLED or self.cancellation is not None:
+            return False
+        if self.status in (S.CONFIRMED, S.SHIPPED):
+            raise InvalidTransition(
+                f"order {self.order_id} is {self.status}: it can no longer be cancelled"
+            )
+        self._record(
+            CancellationRequested(order_id=self.order_id, requested_by=requested_by, reason=reason)
+        )
+        return True
+
     # -- queries -------------------------------------------------------------------
 
     @property
@@ -225,6 +247,15 @@ class Order(Aggregate):
 
     def can_transition(self, target: OrderStatus) -> bool:
         return target in TRANSITIONS[self.status]
+
+    def check_may_proceed(self, action: str) -> None:
+        """Raise OrderCancellationRequested once a cancellation was asked for: call before
+        any step forward (a charge, a reservation, the confirmation)."""
+        if self.cancellation is not None:
+            raise OrderCancellationRequested(
+                f"cannot {action} order {self.order_id}: "
+                f"{self.cancellation.requested_by} asked to cancel it"
+            )
 
     # -- folding events ------------------------------------------------------------
 
@@ -264,6 +295,8 @@ class Order(Aggregate):
                 self.status = S.SHIPPED
             case CompensationFailed():
                 self.compensation_failure = event
+            case CancellationRequested():
+                self.cancellation = event
             case _:
                 raise TypeError(f"an order stream cannot hold {type(event).__name__}")
 

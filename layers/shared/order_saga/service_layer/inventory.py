@@ -60,6 +60,7 @@ def reserve_inventory(command: ReserveInventory, ports: Ports) -> ReservationRes
         raise OutOfStock(f"order {order.order_id} could not be reserved", order.shortages)
     if not order.can_transition(OrderStatus.INVENTORY_RESERVED):
         raise InvalidTransition(f"order {order.order_id} is {order.status}: it cannot reserve")
+    order.check_may_proceed("reserve stock for")
 
     lines = _lines(order)
     inventory = _inventory(ports.store, lines)

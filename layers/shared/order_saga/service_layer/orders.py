@@ -10,10 +10,12 @@ from order_saga.domain.values import OrderItem
 from order_saga.errors import (
     ConcurrencyError,
     OrderAlreadyExists,
+    OrderCancellationRequested,
     OrderConfirmedAfterAll,
     PriceMismatch,
 )
 from order_saga.service_layer.deadline import TIMEOUT_REASON, check_deadline
+from order_saga.service_layer.inventory import retry_on_conflict
 from order_saga.service_layer.results import StatusResult
 from order_saga.service_layer.streams import load_order, order_stream, save_order
 
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
         ConfirmOrder,
         CreateOrder,
         RecordCompensationFailure,
+        RequestCancellation,
         ShipOrder,
     )
     from order_saga.service_layer.ports import Ports
@@ -35,14 +38,19 @@ REASONS = {"SagaTimedOut": TIMEOUT_REASON}
 def create_order(command: CreateOrder, ports: Ports) -> Order:
     """Price every item from the catalog, record OrderCreated, start the saga."""
     products = ports.catalog.prices(item.product_id for item in command.items)
-    mismatches = [
-        f"{item.product_id}: sent {item.unit_price}, catalog price "
-        f"{products[item.product_id].unit_price}"
+    mismatches = tuple(
+        (
+            item.product_id,
+            f"sent {item.unit_price}, catalog price {products[item.product_id].unit_price}",
+        )
         for item in command.items
         if item.unit_price is not None and item.unit_price != products[item.product_id].unit_price
-    ]
+    )
     if mismatches:
-        raise PriceMismatch("price mismatch: " + "; ".join(mismatches))
+        raise PriceMismatch(
+            "price mismatch: " + "; ".join(f"{pid}: {prices}" for pid, prices in mismatches),
+            mismatches,
+        )
     order = Order.create(
         order_id=command.order_id,
         customer_id=command.customer_id,
@@ -95,7 +103,11 @@ def cancel_order(command: CancelOrder, ports: Ports) -> StatusResult:
             reason=order.cancel_reason,
             changed=False,
         )
-    order.cancel(REASONS.get(command.reason, command.reason), _detail(command.cause))
+    if command.reason == OrderCancellationRequested.__name__ and order.cancellation:
+        detail = _requested_detail(order)
+    else:
+        detail = _detail(command.cause)
+    order.cancel(REASONS.get(command.reason, command.reason), detail)
     save_order(ports.store, order)
     return StatusResult(
         order_id=order.order_id,
@@ -123,11 +135,28 @@ def _duration_ms(order: Order, ports: Ports) -> float | None:
     return (ports.clock() - order.created_at).total_seconds() * 1000
 
 
+@retry_on_conflict
+def request_cancellation(command: RequestCancellation, ports: Ports) -> Order:
+    """Record the request on the order's stream; the saga notices it at its next step.
+    A conflict means a step appended first: reload and decide again (it may be too late)."""
+    order = load_order(ports.store, command.order_id)
+    if order.request_cancellation(command.requested_by, command.reason):
+        save_order(ports.store, order)
+    return order
+
+
 def ship_order(command: ShipOrder, ports: Ports) -> StatusResult:
     order = load_order(ports.store, command.order_id)
     order.ship()
     save_order(ports.store, order)
     return StatusResult(order_id=order.order_id, status=order.status)
+
+
+def _requested_detail(order: Order) -> str:
+    request = order.cancellation
+    assert request is not None
+    detail = f"requested by {request.requested_by}"
+    return f"{detail}: {request.reason}" if request.reason else detail
 
 
 def _detail(cause: str | None) -> str:

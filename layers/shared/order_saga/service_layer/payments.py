@@ -42,6 +42,8 @@ def process_payment(command: ProcessPayment, ports: Ports) -> PaymentResult:
     elif payment.payment_id is not None:
         return PaymentResult(payment_id=payment.payment_id, amount=payment.charged)
 
+    # A charge asked for and unanswered, then a cancellation: the refund settles it.
+    order.check_may_proceed("charge")
     try:
         charge = ports.gateway.charge(
             idempotency_key=payment.idempotency_key,
