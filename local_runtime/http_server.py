@@ -224,6 +224,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def main(argv: list[str] | None = None) -> int:
+    from local_runtime.local_pages import mount  # it serves pages of this server
+
     parser = argparse.ArgumentParser(description="The order API on the local runtime.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
@@ -232,12 +234,17 @@ def main(argv: list[str] | None = None) -> int:
     with LocalRuntime(log_level=args.log_level) as runtime:
         assert runtime.ports is not None
         seed(runtime.ports)
-        server = LocalApiServer(runtime, args.host, args.port).start()
+        server = LocalApiServer(runtime, args.host, args.port)
+        mount(server, runtime)
+        server.start()
         server.log_requests = True
+        assert runtime.streams is not None
+        runtime.streams.start_polling()  # the stream consumers run as records arrive
         print(f"Order API on {server.url}  (Ctrl-C stops it)", flush=True)
         stocked = (f"{pid} ({units} in stock)" for pid, *_, units in SAMPLE_PRODUCTS)
         print("Catalog: " + ", ".join(stocked))
         print(f"Try: curl -s {server.url}/products -H 'X-Customer-Id: cust-1'")
+        print(f"Local pages: {server.url}/local/notifications, /local/events, /local/manual-review")
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from local_runtime.http_server import LocalApiServer
+from local_runtime.local_pages import mount
 from local_runtime.runtime import Execution, LocalRuntime
 from local_runtime.sample_catalog import seed
 from order_saga.service_layer.catalog import stock_product
@@ -46,7 +47,9 @@ def api_server(runtime: LocalRuntime) -> Iterator[LocalApiServer]:
     """The local API over HTTP on an ephemeral port, with the sample catalog, as `make serve`."""
     assert runtime.ports is not None
     seed(runtime.ports)
-    server = LocalApiServer(runtime, port=0).start()
+    server = LocalApiServer(runtime, port=0)
+    mount(server, runtime)
+    server.start()
     yield server
     server.stop()
 
