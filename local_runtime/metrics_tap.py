@@ -98,6 +98,9 @@ class MetricsTap:
             "CompensationsFailed",
         )
         line = ", ".join(f"{name} {counts.get(name, 0)}" for name in names)
+        others = sorted(set(counts) - set(names))  # the stream consumers' counts, say
+        if others:
+            line += "\n" + " " * 16 + ", ".join(f"{name} {counts[name]}" for name in others)
         durations = self.values("OrderDuration")
         if durations:
             line += (
