@@ -82,6 +82,15 @@ class Console:
     def __init__(self, runtime: LocalRuntime) -> None:
         self.runtime = runtime
         self._graph: Graph | None = None
+        self._client: Any = None
+
+    @property
+    def stepfunctions(self) -> Any:
+        """One client for every request (boto3 clients are thread-safe; making one is not
+        free, and the page asks twice a second)."""
+        if self._client is None:
+            self._client = boto3.client("stepfunctions")
+        return self._client
 
     @property
     def ports(self) -> Ports:
@@ -91,7 +100,7 @@ class Console:
     def graph(self) -> Graph:
         """The graph of the definition the local Step Functions runs (it never changes)."""
         if self._graph is None:
-            described = boto3.client("stepfunctions").describe_state_machine(
+            described = self.stepfunctions.describe_state_machine(
                 stateMachineArn=self.runtime.state_machine_arn
             )
             self._graph = graph_of(json.loads(described["definition"]))
@@ -111,7 +120,7 @@ class Console:
             raise ConsoleError(
                 400, "InvalidStatus", f"status {status!r} is not one of {list(EXECUTION_STATUSES)}"
             )
-        client = boto3.client("stepfunctions")
+        client = self.stepfunctions
         request: dict[str, Any] = {"stateMachineArn": self.runtime.state_machine_arn}
         if status:
             request["statusFilter"] = status
@@ -128,7 +137,7 @@ class Console:
     def execution(self, order_id: str) -> dict[str, Any]:
         if not ORDER_ID.match(order_id):
             raise ConsoleError(400, "InvalidOrderId", f"{order_id!r} is not an order id")
-        client = boto3.client("stepfunctions")
+        client = self.stepfunctions
         arn = self.runtime.execution_arn(order_id)
         try:
             described = client.describe_execution(executionArn=arn)
