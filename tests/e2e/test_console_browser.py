@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from local_runtime.asl_graph import STATUS_STYLES
+from local_runtime.clock import set_time_scale
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -216,6 +217,16 @@ def test_the_console_graph_has_exactly_the_states_and_transitions_of_the_asl_fil
     assert console.errors == []
 
 
+@pytest.fixture
+def timeouts_as_deployed(runtime: LocalRuntime) -> Iterator[None]:
+    """Task timeouts as the ASL has them (15 s) instead of the suite's tenth, so a step the
+    test holds cannot time out while a loaded machine draws the page."""
+    set_time_scale(1.0)
+    yield
+    set_time_scale(runtime.time_scale)
+
+
+@pytest.mark.usefixtures("timeouts_as_deployed")
 def test_a_running_execution_shows_its_current_state_then_its_end_without_a_reload(
     console: Console, runtime: LocalRuntime
 ) -> None:
