@@ -3,11 +3,16 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.synced
+# The console's browser packages (npm ci from console/package-lock.json) and the browser
+# its tests drive: Debian's chromium, never one a test tool downloads.
+CONSOLE_STAMP := console/node_modules/.installed
+CHROMIUM ?= chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 UV_VERSION := 0.13.8
 # The shared package lives in the Lambda layer folder; the local runtime sits at the top.
 export PYTHONPATH := $(CURDIR)/layers/shared:$(CURDIR)
 
-.PHONY: demo test lint validate serve openapi seed bench clean lock
+.PHONY: demo test lint validate serve openapi seed bench clean lock diagram browser
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -15,19 +20,32 @@ $(STAMP): requirements.lock
 	$(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.lock
 	touch $(STAMP)
 
-demo: $(STAMP)  ## three sample orders through the real ASL on the local runtime
+$(CONSOLE_STAMP): console/package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
+	cd console && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	touch $(CONSOLE_STAMP)
+
+browser:  ## Debian's Chromium for the console's browser tests, when it is missing
+	@command -v $(CHROMIUM) >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+demo: $(STAMP)  ## four sample orders through the real ASL on the local runtime
 	$(PY) -m local_runtime.demo
 
-serve: $(STAMP)  ## the order API on http://127.0.0.1:3000, sample catalog stocked (Ctrl-C stops it)
+serve: $(STAMP) $(CONSOLE_STAMP)  ## the order API and its console on http://127.0.0.1:3000 (Ctrl-C stops it)
 	$(PY) -m local_runtime.http_server
 
 openapi: $(STAMP)  ## regenerate openapi.json from the API's routes and models
 	$(PY) -m order_saga.entrypoints.openapi openapi.json
 
+diagram: $(STAMP)  ## docs/state-machine.mmd and the README's diagram, drawn from the ASL
+	$(PY) -m local_runtime.diagram
+
 seed: $(STAMP)  ## stock the sample catalog into a deployed stack: make seed STACK=order-saga-dev
 	$(PY) -m local_runtime.seed --stack "$(STACK)"
 
-test: validate  ## the template checks, then the whole suite (cfn-lint runs inside it too)
+test: validate browser $(CONSOLE_STAMP)  ## the template checks, then the whole suite (cfn-lint runs inside it too)
 	$(PY) -m pytest -n 2 -q
 
 lint: $(STAMP)
@@ -43,4 +61,4 @@ lock:  ## re-pin requirements.lock after editing pyproject.toml
 		--python-version 3.11 --generate-hashes -q -o requirements.lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache .aws-sam
+	rm -rf $(VENV) .pytest_cache .aws-sam console/node_modules test-artifacts

@@ -224,7 +224,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from local_runtime.local_pages import mount  # it serves pages of this server
+    # Imported here: they serve pages of this server, and import it.
+    from local_runtime import console
+    from local_runtime.local_pages import mount
 
     parser = argparse.ArgumentParser(description="The order API on the local runtime.")
     parser.add_argument("--host", default="127.0.0.1")
@@ -236,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         seed(runtime.ports)
         server = LocalApiServer(runtime, args.host, args.port)
         mount(server, runtime)
+        console.mount(server, runtime)
         server.start()
         server.log_requests = True
         assert runtime.streams is not None
@@ -245,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         print("Catalog: " + ", ".join(stocked))
         print(f"Try: curl -s {server.url}/products -H 'X-Customer-Id: cust-1'")
         print(f"Local pages: {server.url}/local/notifications, /local/events, /local/manual-review")
+        print(f"Console: {server.url}/console")
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
+from local_runtime import console
 from local_runtime.http_server import LocalApiServer
 from local_runtime.local_pages import mount
 from local_runtime.runtime import Execution, LocalRuntime
@@ -49,6 +50,7 @@ def api_server(runtime: LocalRuntime) -> Iterator[LocalApiServer]:
     seed(runtime.ports)
     server = LocalApiServer(runtime, port=0)
     mount(server, runtime)
+    console.mount(server, runtime)
     server.start()
     yield server
     server.stop()
