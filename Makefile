@@ -7,7 +7,7 @@ UV_VERSION := 0.13.8
 # The shared package lives in the Lambda layer folder; the local runtime sits at the top.
 export PYTHONPATH := $(CURDIR)/layers/shared:$(CURDIR)
 
-.PHONY: demo test lint validate serve openapi seed bench clean lock
+.PHONY: demo test lint validate serve openapi seed bench clean lock reliability
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ seed: $(STAMP)  ## stock the sample catalog into a deployed stack: make seed STA
 
 test: validate  ## the template checks, then the whole suite (cfn-lint runs inside it too)
 	$(PY) -m pytest -n 2 -q
+
+reliability: $(STAMP)  ## 200 orders at once for 50 units, 500 orders under random faults, re-drive; the invariants
+	$(PY) -m local_runtime.reliability
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -155,6 +155,15 @@ class Functions:
         self.holds: dict[str, list[tuple[Callable[[Any], bool], threading.Event]]] = {}
         self.fired: Counter[str] = Counter()
         """Invocations a fault changed, by the fault's label (or kind)."""
+        self.one_at_a_time: dict[str, threading.Lock] = {}
+        """Functions whose handler keeps the request in module state (Powertools' API
+        resolver holds the current event on its app object): on AWS an execution
+        environment serves one request at a time, so here their invocations take turns."""
+
+    def serialize(self, function: str) -> None:
+        """Run ``function``'s invocations one at a time (see ``one_at_a_time``)."""
+        self.spec(function)
+        self.one_at_a_time.setdefault(function, threading.Lock())
 
     def inject(self, function: str, fault: Fault) -> None:
         """Queue a fault for the next invocations of ``function`` (its logical id)."""
@@ -233,6 +242,13 @@ class Functions:
         held = self._next_hold(spec.logical_id, payload)
         if held is not None:
             held.wait(timeout=spec.timeout)
+        turn = self.one_at_a_time.get(spec.logical_id)
+        if turn is None:
+            return self._run(spec, payload, fault)
+        with turn:
+            return self._run(spec, payload, fault)
+
+    def _run(self, spec: FunctionSpec, payload: Any, fault: Fault) -> tuple[Any, str | None]:
         try:
             if fault.hang_seconds:
                 _hang(spec, fault.hang_seconds)
