@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from local_runtime.template import FunctionSpec
 
 INVOKE_PATH = "/2015-03-31/functions/"
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+"""The largest request a synchronous Invoke takes (Lambda's quota)."""
 
 
 class LambdaContext:
@@ -284,18 +286,28 @@ class _InvokeHandler(BaseHTTPRequestHandler):
             return
         name = unquote(self.path[len(INVOKE_PATH) : -len("/invocations")])
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if len(raw) > MAX_PAYLOAD_BYTES:
+            message = f"Request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the Invoke"
+            self._refuse(413, "RequestTooLargeException", message)
+            return
         try:
             payload = json.loads(raw) if raw else {}
-        except ValueError:
-            self._send(400, {"Type": "User", "message": "Could not parse request body into json"})
+        except (ValueError, RecursionError):  # RecursionError: nested past any parser's depth
+            self._refuse(
+                400, "InvalidRequestContentException", "Could not parse request body into json"
+            )
             return
         try:
             result, function_error = self.server.functions.invoke(name, payload)
         except KeyError as exc:
-            self._send(404, {"Type": "User", "message": str(exc)})
+            self._refuse(404, "ResourceNotFoundException", str(exc))
             return
         headers = {"X-Amz-Function-Error": function_error} if function_error else {}
         self._send(200, result, headers)
+
+    def _refuse(self, status: int, error_type: str, message: str) -> None:
+        """An error of the Invoke API itself (the function never ran), as Lambda names it."""
+        self._send(status, {"Type": "User", "message": message}, {"x-amzn-ErrorType": error_type})
 
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode()
