@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from local_runtime.template import FunctionSpec
 
 INVOKE_PATH = "/2015-03-31/functions/"
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+"""The largest request a synchronous Invoke takes (Lambda's quota)."""
 
 
 class LambdaContext:
@@ -55,7 +57,9 @@ FOREVER = sys.maxsize
 @dataclass
 class Fault:
     """What the Lambda service does to the next ``times`` invocations of a function,
-    around the unchanged handler. Build one with the class methods."""
+    around the unchanged handler. Build one with the class methods; ``order_id`` aims it
+    at one order's invocations only (payload["order_id"]), so faults for many orders
+    running at once can be queued side by side."""
 
     error: Exception | None = None
     times: int = 1
@@ -66,31 +70,70 @@ class Fault:
     function's Timeout the invocation fails as Lambda's does (Sandbox.Timedout)."""
     duplicate: bool = False
     """Deliver the invocation twice: run the handler, then again, answer the second."""
+    order_id: str | None = None
+    """Only invocations for this order (None: the next invocations, whatever the order)."""
+    label: str = ""
+    """What Functions.fired counts it as (its kind when empty)."""
 
     @classmethod
-    def transient(cls, error: Exception, times: int = 1) -> Fault:
+    def transient(cls, error: Exception, times: int = 1, *, order_id: str | None = None) -> Fault:
         """Fail ``times`` invocations with ``error`` before the handler runs."""
-        return cls(error=error, times=times)
+        return cls(error=error, times=times, order_id=order_id)
 
     @classmethod
-    def permanent(cls, error: Exception) -> Fault:
+    def permanent(cls, error: Exception, *, order_id: str | None = None) -> Fault:
         """Fail every invocation from now on."""
-        return cls(error=error, times=FOREVER)
+        return cls(error=error, times=FOREVER, order_id=order_id)
 
     @classmethod
-    def crash_after_write(cls, error: Exception, times: int = 1) -> Fault:
+    def crash_after_write(
+        cls, error: Exception, times: int = 1, *, order_id: str | None = None
+    ) -> Fault:
         """Run the handler, then fail: the work is done but the caller never hears."""
-        return cls(error=error, times=times, after_handler=True)
+        return cls(error=error, times=times, after_handler=True, order_id=order_id)
 
     @classmethod
-    def hang(cls, seconds: float, times: int = 1) -> Fault:
+    def hang(cls, seconds: float, times: int = 1, *, order_id: str | None = None) -> Fault:
         """Take ``seconds`` before answering (longer than the Timeout: time out)."""
-        return cls(hang_seconds=seconds, times=times)
+        return cls(hang_seconds=seconds, times=times, order_id=order_id)
 
     @classmethod
-    def twice(cls, times: int = 1) -> Fault:
+    def twice(cls, times: int = 1, *, order_id: str | None = None) -> Fault:
         """At-least-once delivery: the same input handled twice."""
-        return cls(duplicate=True, times=times)
+        return cls(duplicate=True, times=times, order_id=order_id)
+
+    @classmethod
+    def throttled(cls, times: int = 1, *, order_id: str | None = None) -> Fault:
+        """Lambda refuses the invocation for lack of concurrency: the handler never runs,
+        and the state machine sees Lambda.TooManyRequestsException, as on AWS."""
+        return cls(error=Throttled("Rate Exceeded."), times=times, order_id=order_id)
+
+    @property
+    def kind(self) -> str:
+        if self.hang_seconds:
+            return "hang"
+        if self.duplicate:
+            return "twice"
+        if isinstance(self.error, Throttled):
+            return "throttled"
+        return "after_write" if self.after_handler else "error"
+
+    def aims_at(self, payload: Any) -> bool:
+        if self.order_id is None:
+            return True
+        return isinstance(payload, dict) and payload.get("order_id") == self.order_id
+
+
+class Throttled(Exception):
+    """Lambda had no concurrency left for the invocation (HTTP 429 from Invoke)."""
+
+    error_type = "Lambda.TooManyRequestsException"
+
+
+class ProcessExited(Exception):
+    """The function's process died mid-invocation (out of memory, a segfault)."""
+
+    error_type = "Runtime.ExitError"
 
 
 class FunctionTimedOut(Exception):
@@ -112,6 +155,17 @@ class Functions:
         self.metrics: MetricsTap | None = None
         """Where the handlers' EMF output goes, as CloudWatch would read it."""
         self.holds: dict[str, list[tuple[Callable[[Any], bool], threading.Event]]] = {}
+        self.fired: Counter[str] = Counter()
+        """Invocations a fault changed, by the fault's label (or kind)."""
+        self.one_at_a_time: dict[str, threading.Lock] = {}
+        """Functions whose handler keeps the request in module state (Powertools' API
+        resolver holds the current event on its app object): on AWS an execution
+        environment serves one request at a time, so here their invocations take turns."""
+
+    def serialize(self, function: str) -> None:
+        """Run ``function``'s invocations one at a time (see ``one_at_a_time``)."""
+        self.spec(function)
+        self.one_at_a_time.setdefault(function, threading.Lock())
 
     def inject(self, function: str, fault: Fault) -> None:
         """Queue a fault for the next invocations of ``function`` (its logical id)."""
@@ -138,16 +192,25 @@ class Functions:
                     return release
         return None
 
-    def _next_fault(self, function: str) -> Fault | None:
+    def clear_faults(self) -> int:
+        """Drop every fault not yet spent (the outage is over); returns how many."""
         with self._lock:
-            queue = self.faults.get(function)
-            if not queue:
-                return None
-            fault = queue[0]
-            fault.times -= 1
-            if fault.times <= 0:
-                queue.pop(0)
-            return fault
+            left = sum(len(queue) for queue in self.faults.values())
+            self.faults.clear()
+            return left
+
+    def _next_fault(self, function: str, payload: Any) -> Fault | None:
+        """The first queued fault aimed at this invocation, spending one of its times."""
+        with self._lock:
+            queue = self.faults.get(function, [])
+            for index, fault in enumerate(queue):
+                if fault.aims_at(payload):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        del queue[index]
+                    self.fired[fault.label or fault.kind] += 1
+                    return fault
+            return None
 
     def spec(self, name_or_arn: str) -> FunctionSpec:
         name = name_or_arn.rsplit(":function:", 1)[-1].split(":", 1)[0]
@@ -175,12 +238,19 @@ class Functions:
         """Run the handler; returns (result, None) or (error document, "Unhandled")."""
         spec = self.spec(name_or_arn)
         self.invocations[spec.logical_id] += 1
-        fault = self._next_fault(spec.logical_id) or Fault()
+        fault = self._next_fault(spec.logical_id, payload) or Fault()
         if self.metrics is not None:
             self.metrics.install()
         held = self._next_hold(spec.logical_id, payload)
         if held is not None:
             held.wait(timeout=spec.timeout)
+        turn = self.one_at_a_time.get(spec.logical_id)
+        if turn is None:
+            return self._run(spec, payload, fault)
+        with turn:
+            return self._run(spec, payload, fault)
+
+    def _run(self, spec: FunctionSpec, payload: Any, fault: Fault) -> tuple[Any, str | None]:
         try:
             if fault.hang_seconds:
                 _hang(spec, fault.hang_seconds)
@@ -216,18 +286,28 @@ class _InvokeHandler(BaseHTTPRequestHandler):
             return
         name = unquote(self.path[len(INVOKE_PATH) : -len("/invocations")])
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if len(raw) > MAX_PAYLOAD_BYTES:
+            message = f"Request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the Invoke"
+            self._refuse(413, "RequestTooLargeException", message)
+            return
         try:
             payload = json.loads(raw) if raw else {}
-        except ValueError:
-            self._send(400, {"Type": "User", "message": "Could not parse request body into json"})
+        except (ValueError, RecursionError):  # RecursionError: nested past any parser's depth
+            self._refuse(
+                400, "InvalidRequestContentException", "Could not parse request body into json"
+            )
             return
         try:
             result, function_error = self.server.functions.invoke(name, payload)
         except KeyError as exc:
-            self._send(404, {"Type": "User", "message": str(exc)})
+            self._refuse(404, "ResourceNotFoundException", str(exc))
             return
         headers = {"X-Amz-Function-Error": function_error} if function_error else {}
         self._send(200, result, headers)
+
+    def _refuse(self, status: int, error_type: str, message: str) -> None:
+        """An error of the Invoke API itself (the function never ran), as Lambda names it."""
+        self._send(status, {"Type": "User", "message": message}, {"x-amzn-ErrorType": error_type})
 
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode()

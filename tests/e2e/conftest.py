@@ -20,6 +20,7 @@ from local_runtime.runtime import Execution, LocalRuntime
 from local_runtime.sample_catalog import seed
 from order_saga.service_layer.catalog import stock_product
 from order_saga.service_layer.views import order_view, stock_level
+from tests.e2e.store_invariants import StoreInvariants
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -41,6 +42,25 @@ def runtime() -> Iterator[LocalRuntime]:
     # Retry waits and timeouts a tenth as long as deployed (local_runtime.clock).
     with LocalRuntime(time_scale=0.1) as local:
         yield local
+
+
+@pytest.fixture(scope="session")
+def store_invariants(runtime: LocalRuntime) -> StoreInvariants:
+    return StoreInvariants(runtime)
+
+
+@pytest.fixture(autouse=True)
+def invariants_hold_after_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test that used the runtime, once its sagas have ended: no money and no
+    stock lost or created over the whole session store, no order stuck, no stream broken
+    (ops/invariants.py). Orders in manual review are allowed; the report lists them."""
+    checked = (
+        request.getfixturevalue("store_invariants") if "runtime" in request.fixturenames else None
+    )
+    yield
+    if checked is not None:
+        report = checked.check()
+        assert report.ok, "the store's invariants broke:\n" + report.summary()
 
 
 @pytest.fixture(scope="session")

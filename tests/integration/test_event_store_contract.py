@@ -249,6 +249,42 @@ class EventStoreContract:
 
         assert store.load(stream) == []
 
+    def test_every_stream_written_is_listed_once_and_a_prefix_narrows_the_list(
+        self, store: EventStore
+    ) -> None:
+        tag = new_id()
+        orders = sorted(f"order#{tag}-{n}" for n in range(3))
+        product = f"product#{tag}"
+        for stream in orders:
+            order_id = stream.split("#", 1)[1]
+            store.append(stream, 0, [created(order_id)], correlation_id=order_id)
+            store.append(stream, 1, [OrderConfirmed(order_id=order_id)], correlation_id=order_id)
+        store.append(product, 0, [StockAdded(product_id=tag, quantity=1)], correlation_id=tag)
+
+        assert store.stream_ids(f"order#{tag}") == orders
+        assert store.stream_ids(f"product#{tag}") == [product]
+        everything = store.stream_ids()
+        assert set(everything) >= {*orders, product}
+        assert everything == sorted(set(everything))
+        assert store.stream_ids(f"order#{new_id()}") == []
+
+    def test_a_stream_whose_append_failed_is_not_listed(self, store: EventStore) -> None:
+        tag = new_id()
+        store.append(
+            f"product#{tag}", 0, [StockAdded(product_id=tag, quantity=1)], correlation_id=tag
+        )
+
+        with pytest.raises(ConcurrencyError):
+            store.append_streams(
+                [
+                    StreamAppend(f"order#{tag}", 0, [created(tag)]),
+                    StreamAppend(f"product#{tag}", 0, [StockAdded(product_id=tag, quantity=1)]),
+                ],
+                correlation_id=tag,
+            )
+
+        assert store.stream_ids(f"order#{tag}") == []
+
     def test_a_long_stream_loads_whole_and_in_order(self, store: EventStore) -> None:
         stream = f"product#{new_id()}"
         for batch in range(3):  # 120 events: versions past 99 must sort as numbers

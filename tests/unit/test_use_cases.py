@@ -430,7 +430,7 @@ def test_refund_gives_back_exactly_the_charge_once(
     assert event_types(ports, paid).count("PaymentRefunded") == 1
 
 
-def test_refunding_an_order_never_charged_is_a_no_op(
+def test_refunding_an_order_never_charged_moves_no_money(
     ports: Ports, placed: Placed, stocked: Stocked, gateway: SimulatedPaymentGateway
 ) -> None:
     order_id = placed((stocked(), 1))
@@ -438,8 +438,25 @@ def test_refunding_an_order_never_charged_is_a_no_op(
     result = refund_payment(RefundPayment(order_id=order_id), ports)
 
     assert (result.refund_id, result.amount) == (None, Decimal("0.00"))
-    assert event_types(ports, order_id) == ["OrderCreated"]
+    # the compensation is on record, so no forward step may move the order on
+    assert event_types(ports, order_id) == ["OrderCreated", "CompensationStarted"]
+    with pytest.raises(InvalidTransition, match="being compensated"):
+        process_payment(ProcessPayment(order_id=order_id), ports)
     assert gateway.refunds == {}
+
+
+def test_a_late_confirmation_after_the_compensation_began_is_refused(
+    ports: Ports, reserved: str, gateway: SimulatedPaymentGateway
+) -> None:
+    """A ConfirmOrder whose answer was lost may land after RefundPayment started: it
+    must not confirm an order whose money is going back."""
+    refund_payment(RefundPayment(order_id=reserved), ports)
+
+    with pytest.raises(InvalidTransition, match="being compensated"):
+        confirm_order(ConfirmOrder(order_id=reserved), ports)
+
+    assert "OrderConfirmed" not in event_types(ports, reserved)
+    assert gateway.net_charged() == Decimal("0.00")
 
 
 def test_compensating_an_order_confirmed_after_all_moves_no_money_or_stock(

@@ -14,6 +14,7 @@ from order_saga.domain.events import (
     EVENT_TYPES,
     CancellationRequested,
     CompensationFailed,
+    CompensationStarted,
     DomainEvent,
     InventoryReleased,
     InventoryReservationFailed,
@@ -192,6 +193,7 @@ SAMPLE_EVENTS: list[DomainEvent] = [
     OrderConfirmed(order_id="order-1"),
     OrderCancelled(order_id="order-1", reason="OutOfStock", detail="sku-a short"),
     OrderShipped(order_id="order-1"),
+    CompensationStarted(order_id="order-1"),
     CompensationFailed(
         order_id="order-1", failed_step="RefundPayment", error="GatewayUnavailable", cause="down"
     ),

@@ -52,6 +52,28 @@ class DynamoDBEventStore(EventStore):
         except ClientError as exc:
             raise StorageError(f"loading stream {stream_id} failed: {_code(exc)}") from exc
 
+    def stream_ids(self, prefix: str = "") -> list[str]:
+        """A paginated Scan that reads only the key's stream_id (every version of every
+        stream is read: the table has no index of streams)."""
+        scan: dict[str, Any] = {
+            "TableName": self.table_name,
+            "ProjectionExpression": "stream_id",
+            "ConsistentRead": True,
+        }
+        if prefix:
+            scan["FilterExpression"] = "begins_with(stream_id, :p)"
+            scan["ExpressionAttributeValues"] = {":p": {"S": prefix}}
+        streams: set[str] = set()
+        try:
+            while True:
+                page = self._client.scan(**scan)
+                streams.update(item["stream_id"]["S"] for item in page["Items"])
+                if "LastEvaluatedKey" not in page:
+                    return sorted(streams)
+                scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except ClientError as exc:
+            raise StorageError(f"listing the streams failed: {_code(exc)}") from exc
+
     def _write(self, records: list[RecordedEvent]) -> None:
         items = [item_from_record(record) for record in records]
         try:

@@ -87,6 +87,11 @@ class EventStore(ABC):
         return [record.to_domain() for record in self.load(stream_id)]
 
     @abstractmethod
+    def stream_ids(self, prefix: str = "") -> list[str]:
+        """Every stream written so far whose id starts with ``prefix``, sorted. Reads the
+        whole store: for checks and operators (ops/invariants.py), never for a request."""
+
+    @abstractmethod
     def _write(self, records: list[RecordedEvent]) -> None:
         """Write all records atomically, each on condition its (stream, version) is new."""
 
@@ -129,9 +134,9 @@ class InMemoryEventStore(EventStore):
         with self._lock:
             return list(self._streams.get(stream_id, ()))
 
-    def stream_ids(self) -> list[str]:
+    def stream_ids(self, prefix: str = "") -> list[str]:
         with self._lock:
-            return list(self._streams)
+            return sorted(stream for stream in self._streams if stream.startswith(prefix))
 
     def _write(self, records: list[RecordedEvent]) -> None:
         with self._lock:

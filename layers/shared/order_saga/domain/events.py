@@ -91,6 +91,12 @@ class OrderShipped(DomainEvent):
     order_id: SafeId
 
 
+class CompensationStarted(DomainEvent):
+    """The saga began to undo the order: from now on no forward step may move it on."""
+
+    order_id: SafeId
+
+
 class CompensationFailed(DomainEvent):
     """A compensation still failed after its retries: the order awaits manual review."""
 
@@ -142,6 +148,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         OrderConfirmed,
         OrderCancelled,
         OrderShipped,
+        CompensationStarted,
         CompensationFailed,
         CancellationRequested,
         StockAdded,

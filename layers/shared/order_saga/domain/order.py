@@ -9,6 +9,7 @@ from order_saga.domain.aggregate import Aggregate
 from order_saga.domain.events import (
     CancellationRequested,
     CompensationFailed,
+    CompensationStarted,
     DomainEvent,
     InventoryReleased,
     InventoryReservationFailed,
@@ -86,6 +87,8 @@ class Order(Aggregate):
         self.cancel_detail: str = ""
         self.compensation_failure: CompensationFailed | None = None
         """Set while the order awaits manual review; cleared when it is cancelled."""
+        self.compensating = False
+        """Set once the saga starts to undo the order: forward steps then refuse."""
         self.created_at: datetime | None = None
         """When OrderCreated was stored (store metadata, set by whoever loads the order)."""
         self.cancellation: CancellationRequested | None = None
@@ -121,7 +124,18 @@ class Order(Aggregate):
         )
         return order
 
+    def begin_compensation(self) -> bool:
+        """Record that the saga is undoing the order, before any money or stock moves
+        back, so a forward step that arrives late (its answer lost, its retry still in
+        flight) can no longer confirm an order being refunded. False when already begun."""
+        self._check_not_terminal("compensate")
+        if self.compensating:
+            return False
+        self._record(CompensationStarted(order_id=self.order_id))
+        return True
+
     def start_payment(self, idempotency_key: str) -> PaymentProcessing:
+        self.check_forward()
         self._check_transition(S.PAYMENT_PROCESSING)
         self.check_may_proceed("charge")
         event = Payment.start(self.order_id, self.total, idempotency_key)
@@ -140,6 +154,7 @@ class Order(Aggregate):
         return event
 
     def reserve_inventory(self, reservation_id: str, lines: tuple[StockLine, ...]) -> None:
+        self.check_forward()
         self._check_transition(S.INVENTORY_RESERVED)
         self.check_may_proceed("reserve stock for")
         self._record(
@@ -154,6 +169,7 @@ class Order(Aggregate):
         self._record(InventoryReservationFailed(order_id=self.order_id, shortages=shortages))
 
     def confirm(self) -> None:
+        self.check_forward()
         self._check_transition(S.CONFIRMED)
         self.check_may_proceed("confirm")
         self._record(OrderConfirmed(order_id=self.order_id))
@@ -293,6 +309,8 @@ class Order(Aggregate):
                 self.compensation_failure = None
             case OrderShipped():
                 self.status = S.SHIPPED
+            case CompensationStarted():
+                self.compensating = True
             case CompensationFailed():
                 self.compensation_failure = event
             case CancellationRequested():
@@ -305,6 +323,11 @@ class Order(Aggregate):
             raise InvalidTransition(
                 f"order {self.order_id} cannot go from {self.status} to {target}"
             )
+
+    def check_forward(self) -> None:
+        """Raise once the saga is undoing the order: nothing may move it forward."""
+        if self.compensating:
+            raise InvalidTransition(f"order {self.order_id} is being compensated: it cannot go on")
 
     def _check_not_terminal(self, action: str) -> None:
         if self.is_terminal:

@@ -44,12 +44,23 @@ def refuse_early(event: dict[str, Any]) -> dict[str, Any] | None:
         media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if body and media_type and media_type != JSON and not media_type.endswith("+json"):
             raise UnsupportedMediaType(f"send the body as {JSON}, not {media_type}")
-        body.decode("utf-8")
+        text = body.decode("utf-8")
+        if text:
+            _check_json(text)
     except UnicodeDecodeError:
         return _proxy_error(MalformedJson("the body is not UTF-8 JSON"))
     except SagaError as error:
         return _proxy_error(error)
     return None
+
+
+def _check_json(text: str) -> None:
+    """Read the body once before Powertools does: JSON nested past the parser's depth would
+    raise RecursionError, and an integer of thousands of digits a ValueError, both 500s."""
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        raise MalformedJson("the body is not valid JSON") from None
 
 
 def _body_bytes(event: dict[str, Any]) -> bytes:

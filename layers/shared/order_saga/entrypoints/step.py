@@ -35,12 +35,19 @@ def parse(model: type[C], payload: object) -> C:
         raise InvalidRequest(describe(exc)) from None
 
 
+MAX_PROBLEMS = 10
+"""Problems named in one error: a hostile input can have thousands, and an error's cause
+travels on (Step Functions takes 32 KB of it, a log line should stay a line)."""
+
+
 def describe(exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False, include_input=False)
     problems = [
-        f"{'.'.join(str(part) for part in error['loc']) or 'input'}: {error['msg']}"
-        for error in exc.errors(include_url=False)
+        f"{'.'.join(str(part) for part in error['loc'])[:200] or 'input'}: {error['msg']}"
+        for error in errors[:MAX_PROBLEMS]
     ]
-    return "invalid input: " + "; ".join(problems)
+    more = f"; and {len(errors) - MAX_PROBLEMS} more" if len(errors) > MAX_PROBLEMS else ""
+    return "invalid input: " + "; ".join(problems) + more
 
 
 def step_handler(

@@ -28,9 +28,11 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from pydantic import BaseModel, ConfigDict
 
 from order_saga import bootstrap
 from order_saga.adapters.dynamodb_event_store import record_from_item
+from order_saga.entrypoints.step import parse
 from order_saga.errors import EarlierEventFailed, OrderNotFound, PoisonRecord
 from order_saga.observability import logger, metrics, tracer
 
@@ -49,6 +51,20 @@ PERMANENT_ERRORS: tuple[type[Exception], ...] = (PoisonRecord, OrderNotFound)
 """Errors that the same record raises however often it is retried."""
 IDEMPOTENCY_SECONDS = 25 * 60 * 60
 """A stream keeps records 24 hours: a record delivered again always finds its key."""
+
+
+class _StreamRecord(BaseModel):
+    """The envelope every record of a DynamoDB stream batch has; its image is judged later,
+    record by record (a bad one is a poison record, not a bad batch)."""
+
+    model_config = ConfigDict(extra="allow")
+    eventName: str  # Lambda's own field names
+    dynamodb: dict[str, Any]
+
+
+class _StreamBatch(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    Records: list[_StreamRecord]
 
 
 @dataclass(frozen=True)
@@ -82,7 +98,9 @@ def decode(record: Mapping[str, Any]) -> RecordedEvent:
     try:
         recorded = record_from_item(image)
         recorded.to_domain()
-    except (KeyError, TypeError, ValueError) as exc:  # pydantic's ValidationError included
+    # pydantic's ValidationError is a ValueError; a number past DynamoDB's 38 digits makes
+    # boto3's deserializer raise decimal.Overflow, an ArithmeticError.
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         problem = f"missing attribute {exc}" if isinstance(exc, KeyError) else str(exc)
         raise PoisonRecord(f"not an event this store wrote: {problem}") from exc
     return recorded
@@ -175,6 +193,8 @@ def stream_handler(
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.append_keys(consumer=consumer.name)
+        # Not a batch an event source mapping would send: refused whole, nothing done.
+        parse(_StreamBatch, event)
         batch = ConsumerBatch(consumer, bootstrap.ports(), context)
         response = process_partial_response(
             event=event,

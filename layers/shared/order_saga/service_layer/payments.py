@@ -31,6 +31,8 @@ def process_payment(command: ProcessPayment, ports: Ports) -> PaymentResult:
     check_deadline(command, ports)
     order = load_order(ports.store, command.order_id)
     payment = order.payment
+    if payment is None or payment.payment_id is None:
+        order.check_forward()  # never charge an order already being compensated
     if payment is None:
         # Record the intent before calling out, so a crash leaves a trace to settle.
         order.start_payment(charge_key(order.order_id))
@@ -65,6 +67,9 @@ def refund_payment(command: RefundPayment, ports: Ports) -> RefundResult:
     order = load_order(ports.store, command.order_id)
     if order.status in FINISHED:
         return RefundResult(refund_id=None, amount=Decimal("0.00"))
+    if not order.is_terminal and order.begin_compensation():
+        # Before any money moves back: a late forward step now conflicts or refuses.
+        save_order(ports.store, order)
     _settle_unanswered_charge(order, ports)
     if not order.holds_payment:
         return RefundResult(refund_id=None, amount=Decimal("0.00"))
