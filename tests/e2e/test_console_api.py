@@ -71,6 +71,7 @@ def test_an_execution_shows_its_steps_path_colours_and_the_order_s_domain_events
         "PaymentProcessing",
         "PaymentCompleted",
         "InventoryReservationFailed",
+        "CompensationStarted",
         "PaymentRefunded",
         "OrderCancelled",
     ]
