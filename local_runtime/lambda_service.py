@@ -162,7 +162,7 @@ class Functions:
         resolver holds the current event on its app object): on AWS an execution
         environment serves one request at a time, so here their invocations take turns."""
 
-    def serialize(self, function: str) -> None:
+    def take_turns(self, function: str) -> None:
         """Run ``function``'s invocations one at a time (see ``one_at_a_time``)."""
         self.spec(function)
         self.one_at_a_time.setdefault(function, threading.Lock())
@@ -287,7 +287,10 @@ class _InvokeHandler(BaseHTTPRequestHandler):
         name = unquote(self.path[len(INVOKE_PATH) : -len("/invocations")])
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if len(raw) > MAX_PAYLOAD_BYTES:
-            message = f"Request must be smaller than {MAX_PAYLOAD_BYTES} bytes for the Invoke"
+            message = (
+                f"Request must be smaller than {MAX_PAYLOAD_BYTES} bytes "
+                "for the InvokeFunction operation"
+            )
             self._refuse(413, "RequestTooLargeException", message)
             return
         try:

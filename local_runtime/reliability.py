@@ -325,6 +325,11 @@ class FaultResult:
             f"  manual review before re-drive {len(self.before.manual_review)}, re-driven "
             f"{self.redriven} ({self.redrive_done} compensated), after "
             f"{len(self.after.manual_review)}",
+            *(
+                f"    {r.order_id} {r.status}, {r.failed_step} gave up ({r.error}): held "
+                f"{r.money_held} and stock {r.stock_held or 'none'}"
+                for r in self.before.manual_review
+            ),
             f"  after re-drive {_counts(terminal_after)}",
         ]
 

@@ -89,7 +89,7 @@ class LocalRuntime:
         self._mock: Any = None
         self.server: LambdaServer | None = None
         self.functions = Functions(self.template.functions())
-        self.functions.serialize(API_FUNCTION)
+        self.functions.take_turns(API_FUNCTION)
         self.ports: Ports | None = None
         self.messaging: Messaging | None = None
         self.streams: StreamDriver | None = None
