@@ -3,11 +3,18 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.synced
+# The console's browser packages (npm ci from console/package-lock.json) and the browser
+# its tests drive: Debian's chromium, never one a test tool downloads.
+CONSOLE_STAMP := console/node_modules/.installed
+CHROMIUM ?= chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.synced
 UV_VERSION := 0.13.8
 # The shared package lives in the Lambda layer folder; the local runtime sits at the top.
 export PYTHONPATH := $(CURDIR)/layers/shared:$(CURDIR)
 
-.PHONY: demo test lint validate serve bench clean lock
+.PHONY: demo test lint validate serve openapi seed bench clean lock diagram browser reliability
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +22,42 @@ $(STAMP): requirements.lock
 	$(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.lock
 	touch $(STAMP)
 
-demo: $(STAMP)  ## three sample orders through the real ASL on the local runtime
+$(CHECKOV_STAMP): requirements-checkov.lock $(STAMP)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(VENV)/bin/uv pip sync --quiet --python $(CHECKOV_VENV)/bin/python requirements-checkov.lock
+	touch $(CHECKOV_STAMP)
+
+
+$(CONSOLE_STAMP): console/package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
+	cd console && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	touch $(CONSOLE_STAMP)
+
+browser:  ## Debian's Chromium for the console's browser tests, when it is missing
+	@command -v $(CHROMIUM) >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+demo: $(STAMP)  ## four sample orders through the real ASL on the local runtime
 	$(PY) -m local_runtime.demo
 
-test: validate  ## the template checks, then the whole suite (cfn-lint runs inside it too)
+serve: $(STAMP) $(CONSOLE_STAMP)  ## the order API and its console on http://127.0.0.1:3000 (Ctrl-C stops it)
+	$(PY) -m local_runtime.http_server
+
+openapi: $(STAMP)  ## regenerate openapi.json from the API's routes and models
+	$(PY) -m order_saga.entrypoints.openapi openapi.json
+
+diagram: $(STAMP)  ## docs/state-machine.mmd and the README's diagram, drawn from the ASL
+	$(PY) -m local_runtime.diagram
+
+seed: $(STAMP)  ## stock the sample catalog into a deployed stack: make seed STACK=order-saga-dev
+	$(PY) -m local_runtime.seed --stack "$(STACK)"
+
+test: validate browser $(CONSOLE_STAMP)  ## the template checks, then the whole suite (cfn-lint runs inside it too)
 	$(PY) -m pytest -n 2 -q
+
+reliability: $(STAMP)  ## 200 orders at once for 50 units, 500 orders under random faults, re-drive; the invariants
+	$(PY) -m local_runtime.reliability
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -29,13 +67,20 @@ BENCH ?=  # flags for bench, e.g. BENCH="--orders 400 --concurrency 32" or BENCH
 bench: $(STAMP)  ## cost per order, cold starts, throughput, event store growth (bench/)
 	$(PY) -m bench $(BENCH)
 
-validate: $(STAMP)  ## what CloudFormation and SAM think of the template
+validate: $(STAMP) $(CHECKOV_STAMP)  ## what CloudFormation, SAM and checkov think of the template
 	$(VENV)/bin/cfn-lint template.yaml
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/sam validate --lint
+	@# checkov on the SAM template and on the CloudFormation SAM makes of it (roles included);
+	@# every suppression is in template.yaml's Metadata with its reason. No network: --skip-download.
+	$(PY) -m ops.cloudformation template.yaml .aws-sam/checkov/template.json
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
+		-f template.yaml -f .aws-sam/checkov/template.json
 
 lock:  ## re-pin requirements.lock after editing pyproject.toml
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal \
 		--python-version 3.11 --generate-hashes -q -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra checkov --universal \
+		--python-version 3.11 --generate-hashes -q -o requirements-checkov.lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache .aws-sam
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .aws-sam console/node_modules test-artifacts

@@ -12,20 +12,26 @@ import importlib.util
 import json
 import sys
 import threading
+import time
 import uuid
 from collections import Counter
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from local_runtime.clock import scaled
+
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import ModuleType
 
+    from local_runtime.metrics_tap import MetricsTap
     from local_runtime.template import FunctionSpec
 
 INVOKE_PATH = "/2015-03-31/functions/"
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+"""The largest request a synchronous Invoke takes (Lambda's quota)."""
 
 
 class LambdaContext:
@@ -45,36 +51,125 @@ class LambdaContext:
         return self._deadline_ms
 
 
+FOREVER = sys.maxsize
+
+
 @dataclass
 class Fault:
-    """Make the Lambda service fail an invocation, around the unchanged handler."""
+    """What the Lambda service does to the next ``times`` invocations of a function,
+    around the unchanged handler. Build one with the class methods; ``order_id`` aims it
+    at one order's invocations only (payload["order_id"]), so faults for many orders
+    running at once can be queued side by side."""
 
-    error: Exception
+    error: Exception | None = None
     times: int = 1
     after_handler: bool = False
-    """False: fail before the handler runs; True: run it (its writes land), then fail,
-    as a function that times out after doing its work."""
+    """Raise ``error`` after the handler ran (its writes landed), not before it."""
+    hang_seconds: float = 0.0
+    """Sleep this long (deployed seconds, time-scaled) before anything else; past the
+    function's Timeout the invocation fails as Lambda's does (Sandbox.Timedout)."""
+    duplicate: bool = False
+    """Deliver the invocation twice: run the handler, then again, answer the second."""
+    order_id: str | None = None
+    """Only invocations for this order (None: the next invocations, whatever the order)."""
+    label: str = ""
+    """What Functions.fired counts it as (its kind when empty)."""
+
+    @classmethod
+    def transient(cls, error: Exception, times: int = 1, *, order_id: str | None = None) -> Fault:
+        """Fail ``times`` invocations with ``error`` before the handler runs."""
+        return cls(error=error, times=times, order_id=order_id)
+
+    @classmethod
+    def permanent(cls, error: Exception, *, order_id: str | None = None) -> Fault:
+        """Fail every invocation from now on."""
+        return cls(error=error, times=FOREVER, order_id=order_id)
+
+    @classmethod
+    def crash_after_write(
+        cls, error: Exception, times: int = 1, *, order_id: str | None = None
+    ) -> Fault:
+        """Run the handler, then fail: the work is done but the caller never hears."""
+        return cls(error=error, times=times, after_handler=True, order_id=order_id)
+
+    @classmethod
+    def hang(cls, seconds: float, times: int = 1, *, order_id: str | None = None) -> Fault:
+        """Take ``seconds`` before answering (longer than the Timeout: time out)."""
+        return cls(hang_seconds=seconds, times=times, order_id=order_id)
+
+    @classmethod
+    def twice(cls, times: int = 1, *, order_id: str | None = None) -> Fault:
+        """At-least-once delivery: the same input handled twice."""
+        return cls(duplicate=True, times=times, order_id=order_id)
+
+    @classmethod
+    def throttled(cls, times: int = 1, *, order_id: str | None = None) -> Fault:
+        """Lambda refuses the invocation for lack of concurrency: the handler never runs,
+        and the state machine sees Lambda.TooManyRequestsException, as on AWS."""
+        return cls(error=Throttled("Rate Exceeded."), times=times, order_id=order_id)
+
+    @property
+    def kind(self) -> str:
+        if self.hang_seconds:
+            return "hang"
+        if self.duplicate:
+            return "twice"
+        if isinstance(self.error, Throttled):
+            return "throttled"
+        return "after_write" if self.after_handler else "error"
+
+    def aims_at(self, payload: Any) -> bool:
+        if self.order_id is None:
+            return True
+        return isinstance(payload, dict) and payload.get("order_id") == self.order_id
+
+
+class Throttled(Exception):
+    """Lambda had no concurrency left for the invocation (HTTP 429 from Invoke)."""
+
+    error_type = "Lambda.TooManyRequestsException"
+
+
+class ProcessExited(Exception):
+    """The function's process died mid-invocation (out of memory, a segfault)."""
+
+    error_type = "Runtime.ExitError"
+
+
+class FunctionTimedOut(Exception):
+    """Lambda stopped the function at its Timeout."""
+
+    error_type = "Sandbox.Timedout"
 
 
 class Functions:
     """Function name or ARN -> the handler template.yaml names, imported once.
 
     Invocations run on many threads at once, as many Lambda instances would, except for
-    a handler whose module holds a Powertools event-handler resolver: the resolver keeps
-    the current event on its class (Lambda runs one event at a time per process), so
-    concurrent requests would read each other's bodies. Those run one at a time (all of
-    them: the class is shared by every resolver in the process).
+    the functions in ``one_at_a_time``.
     """
 
     def __init__(self, specs: dict[str, FunctionSpec]) -> None:
         self.specs = specs
         self._modules: dict[str, ModuleType] = {}
-        self._resolver_modules: set[str] = set()
-        self._resolver_lock = threading.Lock()
         self._lock = threading.Lock()
         self.invocations: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self.faults: dict[str, list[Fault]] = {}
+        self.metrics: MetricsTap | None = None
+        """Where the handlers' EMF output goes, as CloudWatch would read it."""
+        self.holds: dict[str, list[tuple[Callable[[Any], bool], threading.Event]]] = {}
+        self.fired: Counter[str] = Counter()
+        """Invocations a fault changed, by the fault's label (or kind)."""
+        self.one_at_a_time: dict[str, threading.Lock] = {}
+        """Functions whose handler keeps the request in module state (Powertools' API
+        resolver holds the current event on its app object): on AWS an execution
+        environment serves one request at a time, so here their invocations take turns."""
+
+    def take_turns(self, function: str) -> None:
+        """Run ``function``'s invocations one at a time (see ``one_at_a_time``)."""
+        self.spec(function)
+        self.one_at_a_time.setdefault(function, threading.Lock())
 
     def inject(self, function: str, fault: Fault) -> None:
         """Queue a fault for the next invocations of ``function`` (its logical id)."""
@@ -82,16 +177,44 @@ class Functions:
         with self._lock:
             self.faults.setdefault(function, []).append(fault)
 
-    def _next_fault(self, function: str) -> Fault | None:
+    def hold(self, function: str, when: Callable[[Any], bool] = lambda _: True) -> threading.Event:
+        """Make the next invocation of ``function`` whose payload passes ``when`` wait,
+        before its handler runs, until the returned event is set (at most the function's
+        timeout): a test can act while its saga sits at a given step."""
+        self.spec(function)
+        release = threading.Event()
         with self._lock:
-            queue = self.faults.get(function)
-            if not queue:
-                return None
-            fault = queue[0]
-            fault.times -= 1
-            if fault.times <= 0:
-                queue.pop(0)
-            return fault
+            self.holds.setdefault(function, []).append((when, release))
+        return release
+
+    def _next_hold(self, function: str, payload: Any) -> threading.Event | None:
+        with self._lock:
+            queue = self.holds.get(function, [])
+            for index, (when, release) in enumerate(queue):
+                if when(payload):
+                    del queue[index]
+                    return release
+        return None
+
+    def clear_faults(self) -> int:
+        """Drop every fault not yet spent (the outage is over); returns how many."""
+        with self._lock:
+            left = sum(len(queue) for queue in self.faults.values())
+            self.faults.clear()
+            return left
+
+    def _next_fault(self, function: str, payload: Any) -> Fault | None:
+        """The first queued fault aimed at this invocation, spending one of its times."""
+        with self._lock:
+            queue = self.faults.get(function, [])
+            for index, fault in enumerate(queue):
+                if fault.aims_at(payload):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        del queue[index]
+                    self.fired[fault.label or fault.kind] += 1
+                    return fault
+            return None
 
     def spec(self, name_or_arn: str) -> FunctionSpec:
         name = name_or_arn.rsplit(":function:", 1)[-1].split(":", 1)[0]
@@ -113,43 +236,50 @@ class Functions:
                 sys.modules[unique] = module
                 loader.loader.exec_module(module)
                 self._modules[str(path)] = module
-                if _holds_a_resolver(module):
-                    self._resolver_modules.add(str(path))
         return getattr(module, attribute)
-
-    def _serialised(self, spec: FunctionSpec) -> AbstractContextManager[Any]:
-        module_name = spec.handler.rpartition(".")[0]
-        path = spec.code_dir / f"{module_name.replace('.', '/')}.py"
-        if str(path) in self._resolver_modules:
-            return self._resolver_lock
-        return nullcontext()
 
     def invoke(self, name_or_arn: str, payload: Any) -> tuple[Any, str | None]:
         """Run the handler; returns (result, None) or (error document, "Unhandled")."""
         spec = self.spec(name_or_arn)
         with self._lock:
             self.invocations[spec.logical_id] += 1
-        fault = self._next_fault(spec.logical_id)
+        fault = self._next_fault(spec.logical_id, payload) or Fault()
+        if self.metrics is not None:
+            self.metrics.install()
+        held = self._next_hold(spec.logical_id, payload)
+        if held is not None:
+            held.wait(timeout=spec.timeout)
+        turn = self.one_at_a_time.get(spec.logical_id)
+        if turn is None:
+            return self._run(spec, payload, fault)
+        with turn:
+            return self._run(spec, payload, fault)
+
+    def _run(self, spec: FunctionSpec, payload: Any, fault: Fault) -> tuple[Any, str | None]:
         try:
-            if fault is not None and not fault.after_handler:
+            if fault.hang_seconds:
+                _hang(spec, fault.hang_seconds)
+            if fault.error is not None and not fault.after_handler:
                 raise fault.error
             handler = self.handler(spec)
-            with self._serialised(spec):
+            result = handler(payload, LambdaContext(spec, spec.timeout * 1000))
+            if fault.duplicate:
                 result = handler(payload, LambdaContext(spec, spec.timeout * 1000))
-            if fault is not None:
+            if fault.error is not None:
                 raise fault.error
         except Exception as exc:  # reported to the caller as Lambda does, never swallowed
             with self._lock:
                 self.errors[spec.logical_id] += 1
-            return {"errorType": type(exc).__name__, "errorMessage": str(exc)}, "Unhandled"
+            error_type = getattr(exc, "error_type", type(exc).__name__)
+            return {"errorType": error_type, "errorMessage": str(exc)}, "Unhandled"
         return result, None
 
 
-def _holds_a_resolver(module: ModuleType) -> bool:
-    api_gateway = sys.modules.get("aws_lambda_powertools.event_handler.api_gateway")
-    if api_gateway is None:
-        return False
-    return any(isinstance(value, api_gateway.BaseRouter) for value in vars(module).values())
+def _hang(spec: FunctionSpec, seconds: float) -> None:
+    if seconds >= spec.timeout:
+        time.sleep(scaled(spec.timeout))
+        raise FunctionTimedOut(f"Task timed out after {spec.timeout:.2f} seconds")
+    time.sleep(scaled(seconds))
 
 
 class _InvokeHandler(BaseHTTPRequestHandler):
@@ -162,18 +292,31 @@ class _InvokeHandler(BaseHTTPRequestHandler):
             return
         name = unquote(self.path[len(INVOKE_PATH) : -len("/invocations")])
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if len(raw) > MAX_PAYLOAD_BYTES:
+            message = (
+                f"Request must be smaller than {MAX_PAYLOAD_BYTES} bytes "
+                "for the InvokeFunction operation"
+            )
+            self._refuse(413, "RequestTooLargeException", message)
+            return
         try:
             payload = json.loads(raw) if raw else {}
-        except ValueError:
-            self._send(400, {"Type": "User", "message": "Could not parse request body into json"})
+        except (ValueError, RecursionError):  # RecursionError: nested past any parser's depth
+            self._refuse(
+                400, "InvalidRequestContentException", "Could not parse request body into json"
+            )
             return
         try:
             result, function_error = self.server.functions.invoke(name, payload)
         except KeyError as exc:
-            self._send(404, {"Type": "User", "message": str(exc)})
+            self._refuse(404, "ResourceNotFoundException", str(exc))
             return
         headers = {"X-Amz-Function-Error": function_error} if function_error else {}
         self._send(200, result, headers)
+
+    def _refuse(self, status: int, error_type: str, message: str) -> None:
+        """An error of the Invoke API itself (the function never ran), as Lambda names it."""
+        self._send(status, {"Type": "User", "message": message}, {"x-amzn-ErrorType": error_type})
 
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode()

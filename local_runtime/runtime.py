@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import parse_qsl
 
 import boto3
 import botocore.session
@@ -16,9 +18,14 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from moto import mock_aws
 
-from local_runtime import moto_fixes
+from local_runtime import moto_patches
+from local_runtime.clock import set_time_scale
 from local_runtime.lambda_service import Functions, LambdaServer
+from local_runtime.messaging import Messaging
+from local_runtime.metrics_tap import MetricsTap
+from local_runtime.stream_driver import StreamDriver
 from local_runtime.template import REGION, Template
+from ops.redrive import Outcome, redrive
 
 if TYPE_CHECKING:
     from moto.core.config import DefaultConfig
@@ -27,6 +34,7 @@ if TYPE_CHECKING:
 
 STATE_MACHINE = "OrderSagaStateMachine"
 API_FUNCTION = "ApiFunction"
+MANUAL_REVIEW_QUEUE = "ManualReviewQueue"
 MOTO_CONFIG: dict[str, Any] = {
     "stepfunctions": {"execute_state_machine": True},
     # moto cannot run Lambda code without Docker: its Lambda calls go to LambdaServer.
@@ -38,6 +46,10 @@ LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
     "POWERTOOLS_TRACE_DISABLED": "true",
+    # Notifications are kept (runtime.ports.notifier), not sent: see local_runtime/inspection.py.
+    "NOTIFIER": "recording",
+    # No authorizer runs locally: the Api function takes X-Customer-Id / X-Role instead.
+    "LOCAL_IDENTITY_HEADERS": "true",
 }
 # moto logs every failed execution as an error; here a failed execution is an order
 # cancelled on purpose, and Execution reports it.
@@ -70,17 +82,23 @@ class LocalRuntime:
         template: Template | None = None,
         *,
         log_level: str = "WARNING",
-        metrics: bool = False,
+        time_scale: float = 1.0,
     ) -> None:
+        """``time_scale`` shortens the interpreter's Retry waits and task timeouts and the
+        functions' timeouts (see local_runtime.clock); 1.0 plays them as deployed."""
         self.template = template or Template()
         self.log_level = log_level
-        self.metrics = metrics
+        self.time_scale = time_scale
+        self.metrics: MetricsTap | None = None
         self._saved_environment: dict[str, str] | None = None
         self._mock: Any = None
         self.server: LambdaServer | None = None
         self.functions = Functions(self.template.functions())
+        self.functions.take_turns(API_FUNCTION)
         self.ports: Ports | None = None
         self._sfn: Any = None
+        self.messaging: Messaging | None = None
+        self.streams: StreamDriver | None = None
 
     def __enter__(self) -> LocalRuntime:
         self.start()
@@ -95,19 +113,22 @@ class LocalRuntime:
         from order_saga import bootstrap
 
         self._saved_environment = dict(os.environ)
+        self.metrics = self.functions.metrics = MetricsTap(sys.stdout)
+        set_time_scale(self.time_scale)
         os.environ.update(LOCAL_ENVIRONMENT)
         self._mock = mock_aws(config=cast("DefaultConfig", MOTO_CONFIG))
         self._mock.start()
-        moto_fixes.install()  # moto made safe and lean for many sagas at once
+        moto_patches.apply()  # moto made safe and lean for many sagas at once
         boto3.setup_default_session(botocore_session=_lean_session())
         self.server = LambdaServer(self.functions).start()
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.server.endpoint
         os.environ.update(self.function_environment())
         os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
-        os.environ["POWERTOOLS_METRICS_DISABLED"] = str(not self.metrics).lower()
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         create_tables(self.template, boto3.client("dynamodb"))
+        self.messaging = Messaging(self.template).create()
+        self.streams = StreamDriver(self.template, self.functions)
         self.state_machine_arn = self._create_state_machine()
         bootstrap.use(None)
         self.ports = bootstrap.ports()
@@ -117,6 +138,9 @@ class LocalRuntime:
 
         bootstrap.use(None)
         self._sfn = None
+        if self.streams is not None:
+            self.streams.stop()
+            self.streams = None
         if self.server is not None:
             self.server.stop()
             self.server = None
@@ -127,6 +151,8 @@ class LocalRuntime:
             os.environ.clear()
             os.environ.update(self._saved_environment)
             self._saved_environment = None
+        if self.metrics is not None:
+            self.metrics.uninstall()
 
     def function_environment(self) -> dict[str, str]:
         """All functions share this process, so their variables must agree."""
@@ -177,6 +203,29 @@ class LocalRuntime:
             self._sfn = boto3.client("stepfunctions")
         return self._sfn
 
+    def queue_url(self, logical_id: str) -> str:
+        return str(boto3.client("sqs").get_queue_url(QueueName=logical_id)["QueueUrl"])
+
+    def manual_review_items(self) -> list[dict[str, Any]]:
+        """The manual-review queue's messages, left on the queue."""
+        sqs = boto3.client("sqs")
+        received = sqs.receive_message(
+            QueueUrl=self.queue_url(MANUAL_REVIEW_QUEUE),
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=0,
+        )
+        return [json.loads(message["Body"]) for message in received.get("Messages", [])]
+
+    def redrive(self) -> list[Outcome]:
+        """ops.redrive against the local queue and the local Lambda service."""
+        return redrive(self.queue_url(MANUAL_REVIEW_QUEUE))
+
+    def drain_streams(self) -> int:
+        """Run the stream consumers on everything appended so far, as their event source
+        mappings would (local_runtime/stream_driver.py); returns the records read."""
+        assert self.streams is not None, "the runtime is not started"
+        return self.streams.drain()
+
     def execution_arn(self, order_id: str) -> str:
         return f"{self.state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{order_id}"
 
@@ -186,8 +235,7 @@ class LocalRuntime:
         arn = described["executionArn"]
         history = self.history(arn)
         entered = [e for e in history if e["type"].endswith("StateEntered")]
-        scheduled = sum(1 for e in history if e["type"] == "LambdaFunctionScheduled")
-        tasks_entered = sum(1 for e in history if e["type"] == "TaskStateEntered")
+        lambda_calls = sum(1 for e in history if e["type"] == "LambdaFunctionScheduled")
         stop = described.get("stopDate") or described["startDate"]
         return Execution(
             order_id=order_id,
@@ -197,8 +245,8 @@ class LocalRuntime:
             cause=described.get("cause"),
             output=json.loads(described["output"]) if described.get("output") else None,
             path=[e["stateEnteredEventDetails"]["name"] for e in entered],
-            state_transitions=len(entered) + scheduled - tasks_entered,
-            lambda_invocations=scheduled,
+            state_transitions=len(entered) + retries(history),
+            lambda_invocations=lambda_calls,
             duration_ms=(stop - described["startDate"]).total_seconds() * 1000,
         )
 
@@ -208,7 +256,7 @@ class LocalRuntime:
         client = self._stepfunctions()
         arn = self.execution_arn(order_id)
         deadline = time.monotonic() + timeout
-        ended = moto_fixes.finished(arn)
+        ended = moto_patches.finished(arn)
         while True:
             # Woken when the interpreter records the end; each poll would be a
             # request through moto, taking CPU from the sagas being waited for.
@@ -247,6 +295,19 @@ def _lean_session() -> botocore.session.Session:
     return session
 
 
+def retries(history: list[dict[str, Any]]) -> int:
+    """Task attempts beyond the first in each task state: each is billed as a transition."""
+    extra = 0
+    attempts = 0
+    for event in history:
+        if event["type"] == "TaskStateEntered":
+            attempts = 0
+        elif event["type"] in ("LambdaFunctionScheduled", "TaskScheduled"):
+            attempts += 1
+            extra += attempts > 1
+    return extra
+
+
 def create_tables(template: Template, dynamodb: Any, prefix: str = "") -> dict[str, str]:
     """Every AWS::DynamoDB::Table of the template, with its own keys, indexes and stream.
     Returns the table names by logical id (each name is ``prefix`` + the template's)."""
@@ -274,28 +335,45 @@ def create_tables(template: Template, dynamodb: Any, prefix: str = "") -> dict[s
     return names
 
 
-def proxy_event(method: str, path: str, body: Any, headers: dict[str, str]) -> dict[str, Any]:
-    """An API Gateway REST (v1) proxy event, as `sam local start-api` would build it."""
+def proxy_event(
+    method: str,
+    path: str,
+    body: Any,
+    headers: dict[str, str],
+    *,
+    resource: str | None = None,
+    path_parameters: dict[str, str] | None = None,
+    source_ip: str = "127.0.0.1",
+    base64_body: bool = False,
+) -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy event, as `sam local start-api` would build it.
+    ``resource`` is the matched route ("/orders/{order_id}"); the path stays as sent."""
     path_only, _, query = path.partition("?")
+    pairs = parse_qsl(query, keep_blank_values=True)
+    multi_query: dict[str, list[str]] = {}
+    for key, value in pairs:
+        multi_query.setdefault(key, []).append(value)
+    all_headers = dict(headers)
+    if body is not None and not any(key.lower() == "content-type" for key in headers):
+        all_headers["Content-Type"] = "application/json"
     return {
-        "resource": path_only,
+        "resource": resource or path_only,
         "path": path_only,
         "httpMethod": method.upper(),
-        "headers": {"Content-Type": "application/json", **headers},
-        "multiValueHeaders": {},
-        "queryStringParameters": dict(
-            part.split("=", 1) for part in query.split("&") if "=" in part
-        )
-        or None,
-        "pathParameters": None,
+        "headers": all_headers,
+        "multiValueHeaders": {key: [value] for key, value in all_headers.items()},
+        "queryStringParameters": {key: values[-1] for key, values in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": path_parameters,
         "requestContext": {
             "httpMethod": method.upper(),
             "path": path_only,
+            "resourcePath": resource or path_only,
             "stage": "local",
             "requestId": f"local-{time.monotonic_ns()}",
-            "identity": {"sourceIp": "127.0.0.1"},
+            "identity": {"sourceIp": source_ip},
             "authorizer": {},
         },
         "body": body if isinstance(body, str) or body is None else json.dumps(body),
-        "isBase64Encoded": False,
+        "isBase64Encoded": base64_body,
     }

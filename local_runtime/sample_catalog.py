@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from order_saga.service_layer.catalog import stock_product
+from order_saga.service_layer.streams import product_stream
 
 if TYPE_CHECKING:
     from order_saga.service_layer.ports import Ports
@@ -18,6 +19,13 @@ SAMPLE_PRODUCTS = (
 )
 
 
-def seed(ports: Ports) -> None:
+def seed(ports: Ports) -> list[str]:
+    """Stock each sample product that has no stock history yet; returns those it stocked.
+    Seeding twice (the demo, then the local server, or a re-run on AWS) adds nothing."""
+    stocked = []
     for product_id, name, price, quantity in SAMPLE_PRODUCTS:
+        if ports.store.load(product_stream(product_id)):
+            continue
         stock_product(ports, product_id, name, price, quantity)
+        stocked.append(product_id)
+    return stocked

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import decode
+from samcli.yamlhelper import yaml_parse
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -59,9 +59,10 @@ class Template:
         """``parameters`` override the template's defaults, as ``sam deploy
         --parameter-overrides`` would."""
         self.path = path
-        decoded, problems = decode(str(path))
-        if problems or decoded is None:
-            raise ValueError(f"{path} does not parse: {problems}")
+        # The SAM CLI's own reader: it turns !Ref, !GetAtt, !Sub... into their long forms.
+        decoded = yaml_parse(path.read_text())
+        if not isinstance(decoded, dict) or "Resources" not in decoded:
+            raise ValueError(f"{path} is not a template with Resources")
         self.raw: dict[str, Any] = decoded
         self.resources: dict[str, dict[str, Any]] = decoded["Resources"]
         declared = decoded.get("Parameters", {})
@@ -103,6 +104,16 @@ class Template:
             for logical_id, resource in self.of_type("AWS::DynamoDB::Table").items()
         }
 
+    def api_routes(self, logical_id: str) -> list[tuple[str, str]]:
+        """(METHOD, resource path) of each route in the Api's OpenAPI DefinitionBody."""
+        body = self.resources[logical_id]["Properties"]["DefinitionBody"]
+        return [
+            (method.upper(), path)
+            for path, methods in body["paths"].items()
+            for method in methods
+            if not method.startswith("x-")
+        ]
+
     def state_machine(self, logical_id: str) -> tuple[str, dict[str, Any]]:
         """The state machine's name and its ASL with DefinitionSubstitutions applied."""
         props = self.resources[logical_id]["Properties"]
@@ -134,7 +145,15 @@ class Template:
             return name
         if resource_type == "AWS::SQS::Queue":
             return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+        if resource_type == "AWS::SNS::Topic":
+            return f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
+        if resource_type == "AWS::Events::EventBus":
+            return self.bus_name(name)
         return name
+
+    def bus_name(self, logical_id: str) -> str:
+        """An event bus is named in the template (Name is required), not after its id."""
+        return str(self.resolve(self.resources[logical_id]["Properties"]["Name"]))
 
     def get_att(self, name: str, attribute: str) -> str:
         resource_type = self.resources[name]["Type"]
@@ -147,9 +166,13 @@ class Template:
                 return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
             if resource_type == "AWS::SQS::Queue":
                 return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+            if resource_type == "AWS::SNS::Topic":
+                return self.ref(name)
+            if resource_type == "AWS::Events::EventBus":
+                return f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{self.bus_name(name)}"
         if attribute == "Name":
-            return name
-        if attribute == "QueueName":
+            return self.bus_name(name) if resource_type == "AWS::Events::EventBus" else name
+        if attribute in ("QueueName", "TopicName"):
             return name
         raise KeyError(f"the local runtime cannot resolve !GetAtt {name}.{attribute}")
 

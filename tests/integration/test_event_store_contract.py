@@ -13,6 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local_runtime import moto_patches
 from local_runtime.runtime import create_tables
 from local_runtime.template import Template
 from order_saga.adapters.dynamodb_event_store import DynamoDBEventStore
@@ -165,6 +166,42 @@ class EventStoreContract:
         assert store.load(f"order#{order_id}") == []
         assert len(store.load(f"product#{product}")) == 1
 
+    def test_transactions_racing_for_a_shared_stream_only_one_wins(self, store: EventStore) -> None:
+        """Many reservations of one product at once: the product stream takes one."""
+        product = new_id()
+        outcomes: list[str] = []
+        barrier = threading.Barrier(16)
+
+        def reserve(n: int) -> None:
+            order_id = f"{product}-{n}"
+            barrier.wait()
+            try:
+                store.append_streams(
+                    [
+                        StreamAppend(f"order#{order_id}", 0, [created(order_id)]),
+                        StreamAppend(
+                            f"product#{product}",
+                            0,
+                            [StockReserved(product_id=product, order_id=order_id, quantity=1)],
+                        ),
+                    ],
+                    correlation_id=order_id,
+                )
+                outcomes.append(order_id)
+            except ConcurrencyError:
+                pass
+
+        threads = [threading.Thread(target=reserve, args=(n,)) for n in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        (winner,) = outcomes
+        assert [r.data["order_id"] for r in store.load(f"product#{product}")] == [winner]
+        orders_written = [n for n in range(16) if store.load(f"order#{product}-{n}")]
+        assert orders_written == [int(winner.rsplit("-", 1)[1])]
+
     def test_an_append_across_streams_lands_in_every_stream(self, store: EventStore) -> None:
         order_id, product_a, product_b = new_id(), new_id(), new_id()
 
@@ -211,6 +248,42 @@ class EventStoreContract:
             )
 
         assert store.load(stream) == []
+
+    def test_every_stream_written_is_listed_once_and_a_prefix_narrows_the_list(
+        self, store: EventStore
+    ) -> None:
+        tag = new_id()
+        orders = sorted(f"order#{tag}-{n}" for n in range(3))
+        product = f"product#{tag}"
+        for stream in orders:
+            order_id = stream.split("#", 1)[1]
+            store.append(stream, 0, [created(order_id)], correlation_id=order_id)
+            store.append(stream, 1, [OrderConfirmed(order_id=order_id)], correlation_id=order_id)
+        store.append(product, 0, [StockAdded(product_id=tag, quantity=1)], correlation_id=tag)
+
+        assert store.stream_ids(f"order#{tag}") == orders
+        assert store.stream_ids(f"product#{tag}") == [product]
+        everything = store.stream_ids()
+        assert set(everything) >= {*orders, product}
+        assert everything == sorted(set(everything))
+        assert store.stream_ids(f"order#{new_id()}") == []
+
+    def test_a_stream_whose_append_failed_is_not_listed(self, store: EventStore) -> None:
+        tag = new_id()
+        store.append(
+            f"product#{tag}", 0, [StockAdded(product_id=tag, quantity=1)], correlation_id=tag
+        )
+
+        with pytest.raises(ConcurrencyError):
+            store.append_streams(
+                [
+                    StreamAppend(f"order#{tag}", 0, [created(tag)]),
+                    StreamAppend(f"product#{tag}", 0, [StockAdded(product_id=tag, quantity=1)]),
+                ],
+                correlation_id=tag,
+            )
+
+        assert store.stream_ids(f"order#{tag}") == []
 
     def test_a_long_stream_loads_whole_and_in_order(self, store: EventStore) -> None:
         stream = f"product#{new_id()}"
@@ -281,6 +354,7 @@ class TestInMemoryEventStore(EventStoreContract):
 class TestDynamoDBEventStore(EventStoreContract):
     @pytest.fixture
     def store(self) -> Iterator[EventStore]:
+        moto_patches.apply()  # moto's writes made atomic across threads, as DynamoDB's are
         with mock_aws():
             client = boto3.client("dynamodb", region_name="us-east-1")
             # a prefix of its own: moto's state is shared with any runtime in this process

@@ -33,6 +33,7 @@ from order_saga.errors import (
     GatewayUnavailable,
     InvalidTransition,
     OrderAlreadyExists,
+    OrderConfirmedAfterAll,
     OrderNotFound,
     OutOfStock,
     PaymentDeclined,
@@ -429,7 +430,7 @@ def test_refund_gives_back_exactly_the_charge_once(
     assert event_types(ports, paid).count("PaymentRefunded") == 1
 
 
-def test_refunding_an_order_never_charged_is_a_no_op(
+def test_refunding_an_order_never_charged_moves_no_money(
     ports: Ports, placed: Placed, stocked: Stocked, gateway: SimulatedPaymentGateway
 ) -> None:
     order_id = placed((stocked(), 1))
@@ -437,21 +438,42 @@ def test_refunding_an_order_never_charged_is_a_no_op(
     result = refund_payment(RefundPayment(order_id=order_id), ports)
 
     assert (result.refund_id, result.amount) == (None, Decimal("0.00"))
-    assert event_types(ports, order_id) == ["OrderCreated"]
+    # the compensation is on record, so no forward step may move the order on
+    assert event_types(ports, order_id) == ["OrderCreated", "CompensationStarted"]
+    with pytest.raises(InvalidTransition, match="being compensated"):
+        process_payment(ProcessPayment(order_id=order_id), ports)
     assert gateway.refunds == {}
 
 
-def test_a_refund_refused_by_the_order_moves_no_money(
+def test_a_late_confirmation_after_the_compensation_began_is_refused(
     ports: Ports, reserved: str, gateway: SimulatedPaymentGateway
 ) -> None:
-    """ConfirmOrder's Catch (States.ALL, e.g. a timeout after the confirmation was stored)
-    leads to RefundPayment: the confirmed order must keep its charge, in the gateway too."""
+    """A ConfirmOrder whose answer was lost may land after RefundPayment started: it
+    must not confirm an order whose money is going back."""
+    refund_payment(RefundPayment(order_id=reserved), ports)
+
+    with pytest.raises(InvalidTransition, match="being compensated"):
+        confirm_order(ConfirmOrder(order_id=reserved), ports)
+
+    assert "OrderConfirmed" not in event_types(ports, reserved)
+    assert gateway.net_charged() == Decimal("0.00")
+
+
+def test_compensating_an_order_confirmed_after_all_moves_no_money_or_stock(
+    ports: Ports, reserved: str, gateway: SimulatedPaymentGateway
+) -> None:
+    """ConfirmOrder's Catch (States.ALL, e.g. a crash after the confirmation was stored)
+    leads to the compensation: the confirmed order must keep its charge and its stock."""
     confirm_order(ConfirmOrder(order_id=reserved), ports)
 
-    with pytest.raises(InvalidTransition):
-        refund_payment(RefundPayment(order_id=reserved), ports)
+    refund = refund_payment(RefundPayment(order_id=reserved), ports)
+    release = release_inventory(ReleaseInventory(order_id=reserved), ports)
+    with pytest.raises(OrderConfirmedAfterAll):
+        cancel_order(CancelOrder(order_id=reserved, reason="InjectedFault"), ports)
 
-    assert "PaymentRefunded" not in event_types(ports, reserved)
+    assert refund.amount == Decimal("0.00")
+    assert release.released == ()
+    assert event_types(ports, reserved)[-1] == "OrderConfirmed"
     assert gateway.refunds == {}
     assert gateway.net_charged() == Decimal("60.02")
 
@@ -537,7 +559,12 @@ def test_cancelling_twice_cancels_once(ports: Ports, placed: Placed, stocked: St
     first = cancel_order(CancelOrder(order_id=order_id, reason="PaymentDeclined"), ports)
     second = cancel_order(CancelOrder(order_id=order_id, reason="Other"), ports)
 
-    assert first == second
+    assert first.model_dump(exclude={"duration_ms", "changed"}) == second.model_dump(
+        exclude={"duration_ms", "changed"}
+    )
+    assert (first.changed, second.changed) == (True, False)
+    assert first.duration_ms is not None and first.duration_ms >= 0
+    assert second.duration_ms is None  # only the call that cancelled measures the order
     assert second.reason == "PaymentDeclined"
     assert event_types(ports, order_id).count("OrderCancelled") == 1
 
@@ -546,8 +573,12 @@ def test_confirming_twice_confirms_once(ports: Ports, reserved: str) -> None:
     first = confirm_order(ConfirmOrder(order_id=reserved), ports)
     second = confirm_order(ConfirmOrder(order_id=reserved), ports)
 
-    assert first == second
+    assert first.model_dump(exclude={"duration_ms", "changed"}) == second.model_dump(
+        exclude={"duration_ms", "changed"}
+    )
+    assert (first.changed, second.changed) == (True, False)
     assert first.status == "CONFIRMED"
+    assert first.duration_ms is not None and second.duration_ms is None
     assert event_types(ports, reserved).count("OrderConfirmed") == 1
 
 

@@ -12,6 +12,9 @@ from pydantic import BaseModel, ValidationError
 from order_saga.domain.commands import CancelOrder, CreateOrder, ItemRequest, ProcessPayment
 from order_saga.domain.events import (
     EVENT_TYPES,
+    CancellationRequested,
+    CompensationFailed,
+    CompensationStarted,
     DomainEvent,
     InventoryReleased,
     InventoryReservationFailed,
@@ -190,6 +193,11 @@ SAMPLE_EVENTS: list[DomainEvent] = [
     OrderConfirmed(order_id="order-1"),
     OrderCancelled(order_id="order-1", reason="OutOfStock", detail="sku-a short"),
     OrderShipped(order_id="order-1"),
+    CompensationStarted(order_id="order-1"),
+    CompensationFailed(
+        order_id="order-1", failed_step="RefundPayment", error="GatewayUnavailable", cause="down"
+    ),
+    CancellationRequested(order_id="order-1", requested_by="cust-1", reason="changed my mind"),
     StockAdded(product_id="sku-a", quantity=10),
     StockReserved(product_id="sku-a", order_id="order-1", quantity=2),
     StockReleased(product_id="sku-a", order_id="order-1", quantity=2),

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from order_saga.adapters.payment_gateway import PaymentGateway, SimulatedPaymentGateway
 
@@ -59,7 +60,44 @@ def from_environment(env: Mapping[str, str]) -> Ports:
             if state_machine
             else None
         ),
+        saga_timeout=timedelta(seconds=int(env.get("SAGA_TIMEOUT_SECONDS", "900"))),
+        **stream_consumer_ports(env, dynamodb),
     )
+
+
+# Consumer name -> the variable holding its failure queue's URL (one variable per consumer:
+# the local runtime runs every function in one process, with one environment).
+FAILURE_QUEUE_VARIABLES = {
+    "notifications": "NOTIFICATIONS_FAILURE_QUEUE_URL",
+    "publisher": "PUBLISHER_FAILURE_QUEUE_URL",
+}
+
+
+def stream_consumer_ports(env: Mapping[str, str], dynamodb: Any) -> dict[str, Any]:
+    """Notifier, publisher, failure queues and idempotency stores, each built only when the
+    function's environment names it, so a saga step creates no client it never uses."""
+    import boto3
+
+    from order_saga.adapters.event_publisher import EventBridgePublisher
+    from order_saga.adapters.failure_queue import SqsFailureQueue
+    from order_saga.adapters.idempotency import dynamodb_stores
+    from order_saga.adapters.notifier import RecordingNotifier, SnsNotifier
+
+    ports: dict[str, Any] = {}
+    if env.get("NOTIFIER") == "recording":
+        ports["notifier"] = RecordingNotifier()
+    elif env.get("NOTIFICATIONS_TOPIC_ARN"):
+        ports["notifier"] = SnsNotifier(env["NOTIFICATIONS_TOPIC_ARN"], boto3.client("sns"))
+    if env.get("EVENT_BUS_NAME"):
+        ports["publisher"] = EventBridgePublisher(env["EVENT_BUS_NAME"], boto3.client("events"))
+    queues = {name: env[var] for name, var in FAILURE_QUEUE_VARIABLES.items() if env.get(var)}
+    if queues:
+        sqs = boto3.client("sqs")
+        ports["failure_queues"] = {name: SqsFailureQueue(url, sqs) for name, url in queues.items()}
+    table = env.get("IDEMPOTENCY_TABLE")
+    if table:
+        ports["idempotency"] = dynamodb_stores(table, dynamodb)
+    return ports
 
 
 def payment_gateway(name: str) -> PaymentGateway:

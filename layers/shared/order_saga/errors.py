@@ -32,6 +32,11 @@ class PaymentDeclined(DomainError):
     """The payment gateway refused the charge."""
 
 
+class OrderCancellationRequested(DomainError):
+    """Someone asked to cancel the order: the saga takes no further step forward, and the
+    state machine's catch-all runs the compensation (refund, release, cancel)."""
+
+
 class InvalidPaymentOperation(DomainError):
     """A payment command that breaks its rules (refund twice, refund more than charged)."""
 
@@ -51,13 +56,35 @@ class InvalidStockOperation(DomainError):
 class UnknownProduct(DomainError):
     """A product id that the catalog does not hold."""
 
+    def __init__(self, message: str, product_ids: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.product_ids = product_ids
+
 
 class PriceMismatch(DomainError):
     """The client echoed a unit price that differs from the catalog's."""
 
+    def __init__(self, message: str, mismatches: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.mismatches = mismatches
+        """(product id, both prices in words) for each item that differs."""
+
+
+class OrderConfirmedAfterAll(DomainError):
+    """Cancel found the order confirmed: a forward step failed after its write landed,
+    so there is nothing to compensate and the saga ends in success."""
+
+
+class SagaTimedOut(DomainError):
+    """The order was not confirmed within the saga's time limit; it is compensated."""
+
 
 class OrderNotFound(SagaError):
     """No order has that id."""
+
+
+class ProductNotFound(SagaError):
+    """No product in the catalog has that id."""
 
 
 class OrderAlreadyExists(SagaError):
@@ -85,3 +112,25 @@ class ConcurrencyError(TransientError):
 
 class StorageError(TransientError):
     """The event store failed for a reason other than a version conflict (throttling, ...)."""
+
+
+# -- stream consumers (notifications, published events) ---------------------------
+
+
+class PoisonRecord(SagaError):
+    """A stream record that can never be processed (not an event this store wrote, an
+    unknown type, data its event class refuses): it goes to the consumer's failure queue
+    with its content instead of blocking the records after it."""
+
+
+class NotificationFailed(TransientError):
+    """The notification service refused or could not take a message."""
+
+
+class PublishFailed(TransientError):
+    """The event bus did not accept an event (throttled, internal failure)."""
+
+
+class EarlierEventFailed(TransientError):
+    """An earlier event of the same stream failed in this batch; this one waits for its
+    retry, so a customer never hears of a later event before an earlier one."""

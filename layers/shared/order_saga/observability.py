@@ -1,7 +1,13 @@
-"""Powertools logger, tracer and metrics, one of each per process."""
+"""Powertools logger, tracer and metrics, one of each per process.
+
+template.yaml sets the service name and metric namespace for every function; the
+defaults here only matter where this module is imported before that environment
+exists (a test collecting modules), so metrics never go out without a namespace.
+"""
 
 from __future__ import annotations
 
+import os
 import warnings
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
@@ -11,6 +17,9 @@ from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Generator, Sequence
+
+SERVICE = os.getenv("POWERTOOLS_SERVICE_NAME", "order-saga")
+NAMESPACE = os.getenv("POWERTOOLS_METRICS_NAMESPACE", "OrderSaga")
 
 # A step that counts nothing on its path (a refund with nothing to refund) is normal.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -52,10 +61,10 @@ class NoTracing(BaseProvider):
 def _tracer() -> Tracer:
     # Off by Powertools' own rule: POWERTOOLS_TRACE_DISABLED, or not running in Lambda.
     if Tracer._is_tracer_disabled():
-        return Tracer(disabled=True, auto_patch=False, provider=NoTracing())
-    return Tracer()
+        return Tracer(service=SERVICE, disabled=True, auto_patch=False, provider=NoTracing())
+    return Tracer(service=SERVICE)
 
 
-logger = Logger()
+logger = Logger(service=SERVICE)
 tracer = _tracer()
-metrics = Metrics()
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)

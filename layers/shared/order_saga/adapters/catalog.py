@@ -31,8 +31,16 @@ class Catalog(ABC):
         found = self._get(wanted)
         missing = [pid for pid in wanted if pid not in found]
         if missing:
-            raise UnknownProduct(f"unknown product(s): {', '.join(missing)}")
+            raise UnknownProduct(f"unknown product(s): {', '.join(missing)}", tuple(missing))
         return found
+
+    def get(self, product_id: str) -> Product | None:
+        return self._get([product_id]).get(product_id)
+
+    @abstractmethod
+    def page(self, limit: int, after: str | None = None) -> tuple[list[Product], str | None]:
+        """Up to ``limit`` products, continuing after the product id ``after``; returns
+        them and the id to continue after (None once there is no more)."""
 
     @abstractmethod
     def _get(self, product_ids: list[str]) -> dict[str, Product]: ...
@@ -47,6 +55,11 @@ class InMemoryCatalog(Catalog):
 
     def _get(self, product_ids: list[str]) -> dict[str, Product]:
         return {pid: self._products[pid] for pid in product_ids if pid in self._products}
+
+    def page(self, limit: int, after: str | None = None) -> tuple[list[Product], str | None]:
+        ids = sorted(pid for pid in self._products if after is None or pid > after)
+        chosen = [self._products[pid] for pid in ids[:limit]]
+        return chosen, (chosen[-1].product_id if len(ids) > limit else None)
 
     def put(self, product: Product) -> None:
         self._products[product.product_id] = product
@@ -78,6 +91,20 @@ class DynamoDBCatalog(Catalog):
         except ClientError as exc:
             raise StorageError(f"reading the catalog failed: {exc}") from exc
         return found
+
+    def page(self, limit: int, after: str | None = None) -> tuple[list[Product], str | None]:
+        # A Scan: the catalog is small and read whole a page at a time, in DynamoDB's order.
+        request: dict[str, Any] = {"TableName": self.table_name, "Limit": limit}
+        if after is not None:
+            request["ExclusiveStartKey"] = {"product_id": {"S": after}}
+        try:
+            page = self._client.scan(**request)
+        except ClientError as exc:
+            raise StorageError(f"reading the catalog failed: {exc}") from exc
+        last = page.get("LastEvaluatedKey")
+        return [_product(item) for item in page["Items"]], (
+            last["product_id"]["S"] if last else None
+        )
 
     def put(self, product: Product) -> None:
         self._client.put_item(

@@ -18,7 +18,7 @@ from order_saga.adapters.event_store import EventStore, RecordedEvent, Snapshot,
 from order_saga.errors import ConcurrencyError, StorageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from mypy_boto3_dynamodb import DynamoDBClient
 
@@ -55,7 +55,7 @@ class DynamoDBEventStore(EventStore):
         try:
             while True:
                 page = self._client.query(**query)
-                records.extend(_record(item) for item in page["Items"])
+                records.extend(record_from_item(item) for item in page["Items"])
                 if "LastEvaluatedKey" not in page:
                     return records
                 query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -108,8 +108,30 @@ class DynamoDBEventStore(EventStore):
             ) from exc
         return True
 
+    def stream_ids(self, prefix: str = "") -> list[str]:
+        """A paginated Scan that reads only the key's stream_id (every version of every
+        stream is read: the table has no index of streams)."""
+        scan: dict[str, Any] = {
+            "TableName": self.table_name,
+            "ProjectionExpression": "stream_id",
+            "ConsistentRead": True,
+        }
+        if prefix:
+            scan["FilterExpression"] = "begins_with(stream_id, :p)"
+            scan["ExpressionAttributeValues"] = {":p": {"S": prefix}}
+        streams: set[str] = set()
+        try:
+            while True:
+                page = self._client.scan(**scan)
+                streams.update(item["stream_id"]["S"] for item in page["Items"])
+                if "LastEvaluatedKey" not in page:
+                    return sorted(streams)
+                scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except ClientError as exc:
+            raise StorageError(f"listing the streams failed: {_code(exc)}") from exc
+
     def _write(self, records: list[RecordedEvent]) -> None:
-        items = [_item(record) for record in records]
+        items = [item_from_record(record) for record in records]
         try:
             if len(items) == 1:
                 # One event costs one write unit as a Put, two inside a transaction.
@@ -136,7 +158,8 @@ class DynamoDBEventStore(EventStore):
             raise StorageError(f"appending to the event store failed: {_code(exc)}") from exc
 
 
-def _item(record: RecordedEvent) -> dict[str, Any]:
+def item_from_record(record: RecordedEvent) -> dict[str, Any]:
+    """The stored item, in DynamoDB's attribute-value form (as a stream's NewImage holds it)."""
     return {
         "stream_id": {"S": record.stream_id},
         "version": {"N": str(record.version)},
@@ -148,7 +171,9 @@ def _item(record: RecordedEvent) -> dict[str, Any]:
     }
 
 
-def _record(item: dict[str, Any]) -> RecordedEvent:
+def record_from_item(item: Mapping[str, Any]) -> RecordedEvent:
+    """A stored item (a Query result, or a stream record's NewImage) back as the event.
+    Raises KeyError, TypeError or ValueError when the item is not one this store wrote."""
     return RecordedEvent(
         stream_id=item["stream_id"]["S"],
         version=int(item["version"]["N"]),

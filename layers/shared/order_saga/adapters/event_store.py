@@ -117,6 +117,11 @@ class EventStore(ABC):
         return Snapshot(stream_id, version, schema_version, state, self._clock())
 
     @abstractmethod
+    def stream_ids(self, prefix: str = "") -> list[str]:
+        """Every stream written so far whose id starts with ``prefix``, sorted. Reads the
+        whole store: for checks and operators (ops/invariants.py), never for a request."""
+
+    @abstractmethod
     def _write(self, records: list[RecordedEvent]) -> None:
         """Write all records atomically, each on condition its (stream, version) is new."""
 
@@ -172,9 +177,9 @@ class InMemoryEventStore(EventStore):
             self._snapshots[snapshot.stream_id] = snapshot
             return True
 
-    def stream_ids(self) -> list[str]:
+    def stream_ids(self, prefix: str = "") -> list[str]:
         with self._lock:
-            return list(self._streams)
+            return sorted(stream for stream in self._streams if stream.startswith(prefix))
 
     def _write(self, records: list[RecordedEvent]) -> None:
         with self._lock:

@@ -62,12 +62,36 @@ class SimulatedPaymentGateway(PaymentGateway):
         self.charges: dict[str, Charge] = {}
         self.refunds: dict[str, Refund] = {}
         self.declines = 0
+        self.calls = 0
+        self._outages = 0
+        self._lost_answers = 0
         self._lock = threading.Lock()
+
+    # -- faults, for tests and the demo ---------------------------------------------------
+
+    def fail_next(self, calls: int) -> None:
+        """The next ``calls`` charges or refunds find the gateway down (nothing happens)."""
+        with self._lock:
+            self._outages = calls
+
+    def lose_next_answers(self, calls: int) -> None:
+        """The next ``calls`` charges go through, but their answer never arrives."""
+        with self._lock:
+            self._lost_answers = calls
+
+    def _outage(self) -> None:
+        self.calls += 1
+        if self._outages > 0:
+            self._outages -= 1
+            raise GatewayUnavailable("payment gateway unavailable (simulated outage)")
+
+    # -- the gateway ----------------------------------------------------------------------
 
     def charge(self, *, idempotency_key: str, token: str, amount: Decimal) -> Charge:
         if token == UNAVAILABLE_TOKEN:
             raise GatewayUnavailable("payment gateway unavailable (simulated)")
         with self._lock:
+            self._outage()
             if idempotency_key in self.charges:
                 return self.charges[idempotency_key]
             if token == DECLINED_TOKEN:
@@ -78,10 +102,14 @@ class SimulatedPaymentGateway(PaymentGateway):
                 raise PaymentDeclined(f"amount {amount} is over the limit of {CHARGE_LIMIT}")
             charge = Charge(_gateway_id("pay", idempotency_key), amount, idempotency_key)
             self.charges[idempotency_key] = charge
+            if self._lost_answers > 0:
+                self._lost_answers -= 1
+                raise GatewayUnavailable("the charge went through but its answer was lost")
             return charge
 
     def refund(self, *, idempotency_key: str, payment_id: str, amount: Decimal) -> Refund:
         with self._lock:
+            self._outage()
             if idempotency_key in self.refunds:
                 return self.refunds[idempotency_key]
             charged = next((c for c in self.charges.values() if c.payment_id == payment_id), None)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from order_saga.domain.order import MAX_ITEMS
 from order_saga.domain.values import Address, Money, Quantity, SafeId
@@ -38,15 +45,22 @@ class OrderCommand(Command):
     order_id: SafeId
 
 
-class ProcessPayment(OrderCommand):
+class ForwardCommand(OrderCommand):
+    """A step on the way to confirmation: it refuses to run past the saga's deadline."""
+
+    saga_started_at: AwareDatetime | None = None
+    """When the saga's execution started ($$.Execution.StartTime)."""
+
+
+class ProcessPayment(ForwardCommand):
     pass
 
 
-class ReserveInventory(OrderCommand):
+class ReserveInventory(ForwardCommand):
     pass
 
 
-class ConfirmOrder(OrderCommand):
+class ConfirmOrder(ForwardCommand):
     pass
 
 
@@ -62,8 +76,45 @@ class ShipOrder(OrderCommand):
     pass
 
 
+ErrorName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+ErrorCause = Annotated[str, StringConstraints(max_length=32_768)]
+
+
+def _from_caught_error(names: tuple[str, str]) -> Any:
+    """Accept the state machine's caught-error object as well as flat fields: a Catch
+    with ResultPath puts {"Error": ..., "Cause": ...} in the state's input, and Cause
+    may be missing, so the ASL passes the whole object rather than its parts."""
+
+    def split(data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("error"), dict):
+            caught = data["error"]
+            data = {k: v for k, v in data.items() if k != "error"}
+            data[names[0]] = caught.get("Error")
+            data[names[1]] = caught.get("Cause")
+        return data
+
+    return model_validator(mode="before")(split)
+
+
+class RequestCancellation(OrderCommand):
+    """A customer's (or an operator's) request to cancel, sent through the API."""
+
+    requested_by: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    reason: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
 class CancelOrder(OrderCommand):
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    reason: ErrorName
     """Why: the saga passes the name of the error it caught (PaymentDeclined, OutOfStock...)."""
-    cause: Annotated[str, StringConstraints(max_length=32_768)] | None = None
+    cause: ErrorCause | None = None
     """The caught error's cause as Step Functions reports it (a JSON document from Lambda)."""
+
+    _caught = _from_caught_error(("reason", "cause"))
+
+
+class RecordCompensationFailure(OrderCommand):
+    failed_step: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    error: ErrorName
+    cause: ErrorCause | None = None
+
+    _caught = _from_caught_error(("error", "cause"))

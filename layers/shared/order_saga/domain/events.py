@@ -91,6 +91,29 @@ class OrderShipped(DomainEvent):
     order_id: SafeId
 
 
+class CompensationStarted(DomainEvent):
+    """The saga began to undo the order: from now on no forward step may move it on."""
+
+    order_id: SafeId
+
+
+class CompensationFailed(DomainEvent):
+    """A compensation still failed after its retries: the order awaits manual review."""
+
+    order_id: SafeId
+    failed_step: str
+    error: str
+    cause: str = ""
+
+
+class CancellationRequested(DomainEvent):
+    """The customer (or an operator) asked to cancel; the saga stops and compensates."""
+
+    order_id: SafeId
+    requested_by: str
+    reason: str = ""
+
+
 # -- a product's stock stream ---------------------------------------------------
 
 
@@ -125,6 +148,9 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         OrderConfirmed,
         OrderCancelled,
         OrderShipped,
+        CompensationStarted,
+        CompensationFailed,
+        CancellationRequested,
         StockAdded,
         StockReserved,
         StockReleased,

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING
 
 from order_saga.domain.aggregate import Aggregate
 from order_saga.domain.events import (
+    CancellationRequested,
+    CompensationFailed,
+    CompensationStarted,
     DomainEvent,
     InventoryReleased,
     InventoryReservationFailed,
@@ -22,9 +25,10 @@ from order_saga.domain.events import (
 )
 from order_saga.domain.payment import Payment
 from order_saga.domain.values import OrderItem, StockLine, order_total
-from order_saga.errors import DomainError, InvalidTransition
+from order_saga.errors import DomainError, InvalidTransition, OrderCancellationRequested
 
 if TYPE_CHECKING:
+    from datetime import datetime
     from decimal import Decimal
 
     from order_saga.domain.values import Address, Shortage
@@ -51,6 +55,8 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.CANCELLED: frozenset(),
 }
 TERMINAL = frozenset({S.CONFIRMED, S.SHIPPED, S.CANCELLED})
+FINISHED = frozenset({S.CONFIRMED, S.SHIPPED})
+"""Terminal and kept: there is nothing left to compensate."""
 MAX_ITEMS = 100
 
 
@@ -79,6 +85,14 @@ class Order(Aggregate):
         self.shortages: tuple[Shortage, ...] = ()
         self.cancel_reason: str | None = None
         self.cancel_detail: str = ""
+        self.compensation_failure: CompensationFailed | None = None
+        """Set while the order awaits manual review; cleared when it is cancelled."""
+        self.compensating = False
+        """Set once the saga starts to undo the order: forward steps then refuse."""
+        self.created_at: datetime | None = None
+        """When OrderCreated was stored (store metadata, set by whoever loads the order)."""
+        self.cancellation: CancellationRequested | None = None
+        """Set once someone asks to cancel: from then on the saga only compensates."""
 
     # -- commands ------------------------------------------------------------------
 
@@ -110,8 +124,20 @@ class Order(Aggregate):
         )
         return order
 
+    def begin_compensation(self) -> bool:
+        """Record that the saga is undoing the order, before any money or stock moves
+        back, so a forward step that arrives late (its answer lost, its retry still in
+        flight) can no longer confirm an order being refunded. False when already begun."""
+        self._check_not_terminal("compensate")
+        if self.compensating:
+            return False
+        self._record(CompensationStarted(order_id=self.order_id))
+        return True
+
     def start_payment(self, idempotency_key: str) -> PaymentProcessing:
+        self.check_forward()
         self._check_transition(S.PAYMENT_PROCESSING)
+        self.check_may_proceed("charge")
         event = Payment.start(self.order_id, self.total, idempotency_key)
         self._record(event)
         return event
@@ -128,7 +154,9 @@ class Order(Aggregate):
         return event
 
     def reserve_inventory(self, reservation_id: str, lines: tuple[StockLine, ...]) -> None:
+        self.check_forward()
         self._check_transition(S.INVENTORY_RESERVED)
+        self.check_may_proceed("reserve stock for")
         self._record(
             InventoryReserved(order_id=self.order_id, reservation_id=reservation_id, lines=lines)
         )
@@ -141,7 +169,9 @@ class Order(Aggregate):
         self._record(InventoryReservationFailed(order_id=self.order_id, shortages=shortages))
 
     def confirm(self) -> None:
+        self.check_forward()
         self._check_transition(S.CONFIRMED)
+        self.check_may_proceed("confirm")
         self._record(OrderConfirmed(order_id=self.order_id))
 
     def check_refund(self) -> None:
@@ -188,6 +218,31 @@ class Order(Aggregate):
         self._check_transition(S.SHIPPED)
         self._record(OrderShipped(order_id=self.order_id))
 
+    def record_compensation_failure(self, failed_step: str, error: str, cause: str = "") -> None:
+        """Mark the order for manual review; a finished order has nothing to compensate."""
+        self._check_not_terminal("send to manual review")
+        self._record(
+            CompensationFailed(
+                order_id=self.order_id, failed_step=failed_step, error=error, cause=cause
+            )
+        )
+
+    def request_cancellation(self, requested_by: str, reason: str = "") -> bool:
+        """Ask the running saga to stop: its next forward step refuses, and the state
+        machine's compensation gives back money and stock, then cancels. Returns False
+        when there is nothing to do (cancelled already, or asked before); a confirmed or
+        shipped order is past cancelling."""
+        if self.status is S.CANCELLED or self.cancellation is not None:
+            return False
+        if self.status in (S.CONFIRMED, S.SHIPPED):
+            raise InvalidTransition(
+                f"order {self.order_id} is {self.status}: it can no longer be cancelled"
+            )
+        self._record(
+            CancellationRequested(order_id=self.order_id, requested_by=requested_by, reason=reason)
+        )
+        return True
+
     # -- queries -------------------------------------------------------------------
 
     @property
@@ -202,8 +257,21 @@ class Order(Aggregate):
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
 
+    @property
+    def in_manual_review(self) -> bool:
+        return self.compensation_failure is not None
+
     def can_transition(self, target: OrderStatus) -> bool:
         return target in TRANSITIONS[self.status]
+
+    def check_may_proceed(self, action: str) -> None:
+        """Raise OrderCancellationRequested once a cancellation was asked for: call before
+        any step forward (a charge, a reservation, the confirmation)."""
+        if self.cancellation is not None:
+            raise OrderCancellationRequested(
+                f"cannot {action} order {self.order_id}: "
+                f"{self.cancellation.requested_by} asked to cancel it"
+            )
 
     # -- folding events ------------------------------------------------------------
 
@@ -238,8 +306,15 @@ class Order(Aggregate):
                 self.status = S.CANCELLED
                 self.cancel_reason = event.reason
                 self.cancel_detail = event.detail
+                self.compensation_failure = None
             case OrderShipped():
                 self.status = S.SHIPPED
+            case CompensationStarted():
+                self.compensating = True
+            case CompensationFailed():
+                self.compensation_failure = event
+            case CancellationRequested():
+                self.cancellation = event
             case _:
                 raise TypeError(f"an order stream cannot hold {type(event).__name__}")
 
@@ -248,6 +323,11 @@ class Order(Aggregate):
             raise InvalidTransition(
                 f"order {self.order_id} cannot go from {self.status} to {target}"
             )
+
+    def check_forward(self) -> None:
+        """Raise once the saga is undoing the order: nothing may move it forward."""
+        if self.compensating:
+            raise InvalidTransition(f"order {self.order_id} is being compensated: it cannot go on")
 
     def _check_not_terminal(self, action: str) -> None:
         if self.is_terminal:

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from order_saga.service_layer.ports import Ports
 
 C = TypeVar("C", bound=BaseModel)
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+"""Longer than any saga runs; past it, the aggregates still refuse double effects."""
 
 
 def parse(model: type[C], payload: object) -> C:
@@ -33,12 +35,19 @@ def parse(model: type[C], payload: object) -> C:
         raise InvalidRequest(describe(exc)) from None
 
 
+MAX_PROBLEMS = 10
+"""Problems named in one error: a hostile input can have thousands, and an error's cause
+travels on (Step Functions takes 32 KB of it, a log line should stay a line)."""
+
+
 def describe(exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False, include_input=False)
     problems = [
-        f"{'.'.join(str(part) for part in error['loc']) or 'input'}: {error['msg']}"
-        for error in exc.errors(include_url=False)
+        f"{'.'.join(str(part) for part in error['loc'])[:200] or 'input'}: {error['msg']}"
+        for error in errors[:MAX_PROBLEMS]
     ]
-    return "invalid input: " + "; ".join(problems)
+    more = f"; and {len(errors) - MAX_PROBLEMS} more" if len(errors) > MAX_PROBLEMS else ""
+    return "invalid input: " + "; ".join(problems) + more
 
 
 def step_handler(
@@ -49,24 +58,76 @@ def step_handler(
     failure_metrics: Mapping[type[Exception], str] | None = None,
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """``success_metric`` is counted when the step succeeds, ``failure_metrics`` by the
-    business error it raised."""
+    business error it raised, and OrderDuration when the step made the order final.
+
+    With an idempotency store wired, a step delivered again for the same order returns
+    the first delivery's result without running (Powertools idempotency, keyed on step
+    and order id). A raised error leaves no record, so a retry runs again; business
+    errors are therefore caught by the state machine, never retried.
+    """
     failures = dict(failure_metrics or {})
+    step = use_case.__name__
+
+    def run(parsed: C, ports: Ports) -> dict[str, Any]:
+        try:
+            result = use_case(parsed, ports)
+        except tuple(failures) as failure:
+            metrics.add_metric(name=failures[type(failure)], unit=MetricUnit.Count, value=1)
+            logger.info("step refused", extra={"step": step, "error": repr(failure)})
+            raise
+        if success_metric and getattr(result, "changed", True):
+            metrics.add_metric(name=success_metric, unit=MetricUnit.Count, value=1)
+        duration = getattr(result, "duration_ms", None)
+        if duration is not None:
+            metrics.add_metric(name="OrderDuration", unit=MetricUnit.Milliseconds, value=duration)
+        logger.info("step done", extra={"step": step})
+        return result.model_dump(mode="json")
 
     @logger.inject_lambda_context(correlation_id_path="order_id", clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        try:
-            result = use_case(parse(command, event), bootstrap.ports())
-        except tuple(failures) as failure:
-            metrics.add_metric(name=failures[type(failure)], unit=MetricUnit.Count, value=1)
-            logger.info("step refused", extra={"step": use_case.__name__, "error": repr(failure)})
-            raise
-        if success_metric:
-            metrics.add_metric(name=success_metric, unit=MetricUnit.Count, value=1)
-        logger.info("step done", extra={"step": use_case.__name__})
-        return result.model_dump(mode="json")
+        parsed = parse(command, event)
+        ports = bootstrap.ports()
+        if ports.idempotency is None:
+            return run(parsed, ports)
+        return _once_per_order(step, parsed, ports, context, run)
 
-    handler.__name__ = use_case.__name__
+    handler.__name__ = step
     handler.__doc__ = use_case.__doc__
     return handler
+
+
+def _once_per_order(
+    step: str,
+    parsed: C,
+    ports: Ports,
+    context: LambdaContext,
+    run: Callable[[C, Ports], dict[str, Any]],
+) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
+    config = IdempotencyConfig(
+        event_key_jmespath="order_id",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
+    )
+    config.register_lambda_context(context)
+
+    # The key prefix names the step: in the local runtime every function shares one
+    # process, so Powertools' default prefix (the Lambda function name) would collide;
+    # and each prefix has its own persistence layer, which keeps the prefix as state.
+    assert ports.idempotency is not None
+    prefix = f"step.{step}"
+
+    @idempotent_function(
+        data_keyword_argument="key",
+        persistence_store=ports.idempotency.for_consumer(prefix),
+        config=config,
+        key_prefix=prefix,
+    )
+    def once(key: dict[str, str]) -> dict[str, Any]:
+        return run(parsed, ports)
+
+    result: dict[str, Any] = once(key={"order_id": getattr(parsed, "order_id", "")})
+    return result

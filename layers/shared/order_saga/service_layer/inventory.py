@@ -6,9 +6,10 @@ from functools import wraps
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from order_saga.domain.inventory import Inventory
-from order_saga.domain.order import OrderStatus
+from order_saga.domain.order import FINISHED, OrderStatus
 from order_saga.domain.values import StockLine
 from order_saga.errors import ConcurrencyError, InvalidTransition, OutOfStock
+from order_saga.service_layer.deadline import check_deadline
 from order_saga.service_layer.results import ReleaseResult, ReservationResult
 from order_saga.service_layer.streams import (
     load_order,
@@ -49,6 +50,7 @@ def retry_on_conflict(use_case: Callable[P, R]) -> Callable[P, R]:
 
 @retry_on_conflict
 def reserve_inventory(command: ReserveInventory, ports: Ports) -> ReservationResult:
+    check_deadline(command, ports)
     order = load_order(ports.store, command.order_id)
     if order.reservation is not None:
         return ReservationResult(
@@ -58,6 +60,7 @@ def reserve_inventory(command: ReserveInventory, ports: Ports) -> ReservationRes
         raise OutOfStock(f"order {order.order_id} could not be reserved", order.shortages)
     if not order.can_transition(OrderStatus.INVENTORY_RESERVED):
         raise InvalidTransition(f"order {order.order_id} is {order.status}: it cannot reserve")
+    order.check_may_proceed("reserve stock for")
 
     lines = _lines(order)
     inventory = _inventory(ports.store, lines)
@@ -78,7 +81,7 @@ def reserve_inventory(command: ReserveInventory, ports: Ports) -> ReservationRes
 @retry_on_conflict
 def release_inventory(command: ReleaseInventory, ports: Ports) -> ReleaseResult:
     order = load_order(ports.store, command.order_id)
-    if not order.holds_inventory:
+    if order.status in FINISHED or not order.holds_inventory:
         return ReleaseResult(released=())
     event = order.release_inventory()
     inventory = _inventory(ports.store, event.lines)

@@ -5,30 +5,52 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from order_saga.domain.order import Order, OrderStatus
+from order_saga.domain.order import FINISHED, Order, OrderStatus
 from order_saga.domain.values import OrderItem
-from order_saga.errors import ConcurrencyError, OrderAlreadyExists, PriceMismatch
+from order_saga.errors import (
+    ConcurrencyError,
+    OrderAlreadyExists,
+    OrderCancellationRequested,
+    OrderConfirmedAfterAll,
+    PriceMismatch,
+)
+from order_saga.service_layer.deadline import TIMEOUT_REASON, check_deadline
+from order_saga.service_layer.inventory import retry_on_conflict
 from order_saga.service_layer.results import StatusResult
 from order_saga.service_layer.streams import load_order, order_stream, save_order
 
 if TYPE_CHECKING:
-    from order_saga.domain.commands import CancelOrder, ConfirmOrder, CreateOrder, ShipOrder
+    from order_saga.domain.commands import (
+        CancelOrder,
+        ConfirmOrder,
+        CreateOrder,
+        RecordCompensationFailure,
+        RequestCancellation,
+        ShipOrder,
+    )
     from order_saga.service_layer.ports import Ports
 
 MAX_DETAIL = 1000
+REASONS = {"SagaTimedOut": TIMEOUT_REASON}
+"""Cancellation reasons worded for people where the error name is not."""
 
 
 def create_order(command: CreateOrder, ports: Ports) -> Order:
     """Price every item from the catalog, record OrderCreated, start the saga."""
     products = ports.catalog.prices(item.product_id for item in command.items)
-    mismatches = [
-        f"{item.product_id}: sent {item.unit_price}, catalog price "
-        f"{products[item.product_id].unit_price}"
+    mismatches = tuple(
+        (
+            item.product_id,
+            f"sent {item.unit_price}, catalog price {products[item.product_id].unit_price}",
+        )
         for item in command.items
         if item.unit_price is not None and item.unit_price != products[item.product_id].unit_price
-    ]
+    )
     if mismatches:
-        raise PriceMismatch("price mismatch: " + "; ".join(mismatches))
+        raise PriceMismatch(
+            "price mismatch: " + "; ".join(f"{pid}: {prices}" for pid, prices in mismatches),
+            mismatches,
+        )
     order = Order.create(
         order_id=command.order_id,
         customer_id=command.customer_id,
@@ -57,19 +79,70 @@ def create_order(command: CreateOrder, ports: Ports) -> Order:
 
 def confirm_order(command: ConfirmOrder, ports: Ports) -> StatusResult:
     order = load_order(ports.store, command.order_id)
-    if order.status is not OrderStatus.CONFIRMED:
-        order.confirm()
-        save_order(ports.store, order)
-    return StatusResult(order_id=order.order_id, status=order.status)
+    if order.status is OrderStatus.CONFIRMED:
+        return StatusResult(order_id=order.order_id, status=order.status, changed=False)
+    check_deadline(command, ports)
+    order.confirm()
+    save_order(ports.store, order)
+    return StatusResult(
+        order_id=order.order_id, status=order.status, duration_ms=_duration_ms(order, ports)
+    )
 
 
 def cancel_order(command: CancelOrder, ports: Ports) -> StatusResult:
-    """The last compensation: refuses while the order still holds money or stock."""
+    """The last compensation: refuses while the order still holds money or stock. An
+    order confirmed after all (its step failed after writing) is left confirmed and
+    reported as OrderConfirmedAfterAll, on which the state machine ends in success."""
     order = load_order(ports.store, command.order_id)
-    if order.status is not OrderStatus.CANCELLED:
-        order.cancel(command.reason, _detail(command.cause))
+    if order.status in FINISHED:
+        raise OrderConfirmedAfterAll(f"order {order.order_id} is {order.status}: kept")
+    if order.status is OrderStatus.CANCELLED:
+        return StatusResult(
+            order_id=order.order_id,
+            status=order.status,
+            reason=order.cancel_reason,
+            changed=False,
+        )
+    if command.reason == OrderCancellationRequested.__name__ and order.cancellation:
+        detail = _requested_detail(order)
+    else:
+        detail = _detail(command.cause)
+    order.cancel(REASONS.get(command.reason, command.reason), detail)
+    save_order(ports.store, order)
+    return StatusResult(
+        order_id=order.order_id,
+        status=order.status,
+        reason=order.cancel_reason,
+        duration_ms=_duration_ms(order, ports),
+    )
+
+
+def record_compensation_failure(command: RecordCompensationFailure, ports: Ports) -> StatusResult:
+    """Mark the order for manual review (once), after a compensation gave up."""
+    order = load_order(ports.store, command.order_id)
+    if order.in_manual_review or order.is_terminal:
+        return StatusResult(
+            order_id=order.order_id, status=order.status, reason=command.error, changed=False
+        )
+    order.record_compensation_failure(command.failed_step, command.error, _detail(command.cause))
+    save_order(ports.store, order)
+    return StatusResult(order_id=order.order_id, status=order.status, reason=command.error)
+
+
+def _duration_ms(order: Order, ports: Ports) -> float | None:
+    if order.created_at is None:
+        return None
+    return (ports.clock() - order.created_at).total_seconds() * 1000
+
+
+@retry_on_conflict
+def request_cancellation(command: RequestCancellation, ports: Ports) -> Order:
+    """Record the request on the order's stream; the saga notices it at its next step.
+    A conflict means a step appended first: reload and decide again (it may be too late)."""
+    order = load_order(ports.store, command.order_id)
+    if order.request_cancellation(command.requested_by, command.reason):
         save_order(ports.store, order)
-    return StatusResult(order_id=order.order_id, status=order.status, reason=order.cancel_reason)
+    return order
 
 
 def ship_order(command: ShipOrder, ports: Ports) -> StatusResult:
@@ -77,6 +150,13 @@ def ship_order(command: ShipOrder, ports: Ports) -> StatusResult:
     order.ship()
     save_order(ports.store, order)
     return StatusResult(order_id=order.order_id, status=order.status)
+
+
+def _requested_detail(order: Order) -> str:
+    request = order.cancellation
+    assert request is not None
+    detail = f"requested by {request.requested_by}"
+    return f"{detail}: {request.reason}" if request.reason else detail
 
 
 def _detail(cause: str | None) -> str:

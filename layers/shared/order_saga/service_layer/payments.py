@@ -5,8 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from order_saga.domain.order import FINISHED
 from order_saga.domain.payment import PaymentStatus
 from order_saga.errors import PaymentDeclined
+from order_saga.service_layer.deadline import check_deadline
 from order_saga.service_layer.results import PaymentResult, RefundResult
 from order_saga.service_layer.streams import load_order, save_order
 
@@ -26,8 +28,11 @@ def refund_key(order_id: str) -> str:
 
 def process_payment(command: ProcessPayment, ports: Ports) -> PaymentResult:
     """Charge the order's total once, however often this step is delivered."""
+    check_deadline(command, ports)
     order = load_order(ports.store, command.order_id)
     payment = order.payment
+    if payment is None or payment.payment_id is None:
+        order.check_forward()  # never charge an order already being compensated
     if payment is None:
         # Record the intent before calling out, so a crash leaves a trace to settle.
         order.start_payment(charge_key(order.order_id))
@@ -39,6 +44,8 @@ def process_payment(command: ProcessPayment, ports: Ports) -> PaymentResult:
     elif payment.payment_id is not None:
         return PaymentResult(payment_id=payment.payment_id, amount=payment.charged)
 
+    # A charge asked for and unanswered, then a cancellation: the refund settles it.
+    order.check_may_proceed("charge")
     try:
         charge = ports.gateway.charge(
             idempotency_key=payment.idempotency_key,
@@ -55,8 +62,14 @@ def process_payment(command: ProcessPayment, ports: Ports) -> PaymentResult:
 
 
 def refund_payment(command: RefundPayment, ports: Ports) -> RefundResult:
-    """Give back everything charged, once; a no-op when nothing is held."""
+    """Give back everything charged, once; a no-op when nothing is held, and when the
+    order was confirmed after all (its forward step failed after writing)."""
     order = load_order(ports.store, command.order_id)
+    if order.status in FINISHED:
+        return RefundResult(refund_id=None, amount=Decimal("0.00"))
+    if not order.is_terminal and order.begin_compensation():
+        # Before any money moves back: a late forward step now conflicts or refuses.
+        save_order(ports.store, order)
     _settle_unanswered_charge(order, ports)
     if not order.holds_payment:
         return RefundResult(refund_id=None, amount=Decimal("0.00"))

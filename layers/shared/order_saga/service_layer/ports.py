@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from order_saga.adapters.event_store import utc_now
+
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
+    from datetime import datetime
 
     from order_saga.adapters.catalog import Catalog
+    from order_saga.adapters.event_publisher import EventPublisher
     from order_saga.adapters.event_store import EventStore
+    from order_saga.adapters.failure_queue import FailureQueue
+    from order_saga.adapters.idempotency import IdempotencyStores
+    from order_saga.adapters.notifier import Notifier
     from order_saga.adapters.payment_gateway import PaymentGateway
     from order_saga.adapters.saga_launcher import SagaLauncher
 
@@ -26,3 +34,15 @@ class Ports:
     gateway: PaymentGateway
     saga: SagaLauncher | None = None
     new_id: Callable[[], str] = field(default=new_id)
+    clock: Callable[[], datetime] = field(default=utc_now)
+    saga_timeout: timedelta = timedelta(minutes=15)
+    """An order not confirmed this long after its saga started is compensated."""
+    idempotency: IdempotencyStores | None = None
+    """Powertools idempotency persistence, one layer per key prefix (saga steps, stream
+    consumers); None runs every delivery (unit tests), and the aggregates still refuse
+    double effects."""
+    # The event store stream's consumers: each function wires only what it uses.
+    notifier: Notifier | None = None
+    publisher: EventPublisher | None = None
+    failure_queues: Mapping[str, FailureQueue] = field(default_factory=dict)
+    """Consumer name -> its queue for records it can never process."""

@@ -19,7 +19,8 @@ class PaymentResult(StepResult):
 class RefundResult(StepResult):
     refund_id: str | None
     amount: Money
-    """0.00 when there was nothing to refund (never charged, declined or refunded already)."""
+    """0.00 when there was nothing to refund (never charged, declined or refunded already,
+    or the order was confirmed after all)."""
 
 
 class ReservationResult(StepResult):
@@ -36,3 +37,8 @@ class StatusResult(StepResult):
     order_id: str
     status: str
     reason: str | None = None
+    changed: bool = True
+    """False when the order already was in this state: a repeated delivery, or nothing
+    left to compensate. Metrics count only changes."""
+    duration_ms: float | None = None
+    """From OrderCreated to this status, when this call made the order final."""

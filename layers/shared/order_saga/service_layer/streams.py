@@ -31,10 +31,12 @@ def product_stream(product_id: str) -> str:
 
 
 def load_order(store: EventStore, order_id: str) -> Order:
-    history = store.load_events(order_stream(order_id))
-    if not history:
+    records = store.load(order_stream(order_id))
+    if not records:
         raise OrderNotFound(f"no order {order_id}")
-    return Order.rebuild(history)
+    order = Order.rebuild(record.to_domain() for record in records)
+    order.created_at = records[0].occurred_at
+    return order
 
 
 def load_stock(store: EventStore, product_id: str) -> ProductStock:

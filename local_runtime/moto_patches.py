@@ -67,7 +67,7 @@ _lock = threading.RLock()
 _MARK = "_order_saga_patched"
 
 
-def install() -> None:
+def apply() -> None:
     """Apply the fixes (once), and forget clients built for an earlier mock: each
     runtime has its own Lambda endpoint."""
     from moto.core import responses as moto_responses

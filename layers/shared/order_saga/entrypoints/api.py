@@ -1,0 +1,337 @@
+"""The order API: a Powertools REST resolver whose routes take and give the models of
+``http.py``, and the Lambda handler around it.
+
+Before a route runs, ``gate`` refuses a request with no caller identity (401), a body
+over 64 KB (413) or one that is not JSON (415, 400); Powertools then validates path, query,
+header and body against the route's signature (422 naming each bad field). So a refused
+request writes nothing and starts no saga. ``error_responses`` gives every error one
+shape, ErrorBody.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from functools import cache
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from order_saga import bootstrap
+from order_saga.domain.commands import CreateOrder, RequestCancellation, ShipOrder
+from order_saga.domain.order import OrderStatus
+from order_saga.domain.values import SafeId
+from order_saga.entrypoints import error_responses, gate, identity
+from order_saga.entrypoints.http import (
+    CancelOrderRequest,
+    CreateOrderRequest,
+    ErrorBody,
+    IdempotencyKey,
+    OrderAccepted,
+    OrderEvents,
+    OrderView,
+    ProductPage,
+    ProductView,
+)
+from order_saga.entrypoints.identity import Caller, Forbidden
+from order_saga.entrypoints.step import parse
+from order_saga.errors import OrderNotFound
+from order_saga.observability import logger, metrics, tracer
+from order_saga.service_layer import orders, views
+
+JSON = content_types.APPLICATION_JSON
+IDEMPOTENCY_PREFIX = "api-create"
+IDEMPOTENCY_TTL = timedelta(hours=24)
+MAX_PAGE = 100
+
+app = APIGatewayRestResolver(enable_validation=True)
+error_responses.install(app)
+
+# -- what each route answers ---------------------------------------------------------------
+
+ERRORS: dict[int, str] = {
+    400: "The body is not JSON.",
+    401: "No caller identity. On AWS the authorizer refuses first; locally send X-Customer-Id.",
+    403: "The caller may not do this (shipping needs the operator role).",
+    404: "No such order or product; another customer's order is not found either.",
+    409: "The request conflicts with the current state (see the error name).",
+    413: "The body is over 64 KB; it was not read.",
+    415: "The body is not application/json.",
+    422: "A field is missing, unknown or out of bounds; `details` names each and why.",
+    503: "The store or the state machine was briefly unavailable; try again.",
+}
+
+
+def answers(
+    status: int,
+    model: type[BaseModel],
+    description: str,
+    *errors: int,
+    headers: dict[str, Any] | None = None,
+) -> dict[int, Any]:
+    """The OpenAPI responses of a route: its success, then its errors in ErrorBody."""
+    success: dict[str, Any] = {"description": description, "content": {JSON: {"model": model}}}
+    if headers:
+        success["headers"] = headers
+    documented: dict[int, Any] = {status: success}
+    for code in sorted({*errors, 401, 422, 503}):
+        documented[code] = {"description": ERRORS[code], "content": {JSON: {"model": ErrorBody}}}
+    return documented
+
+
+OrderId = Annotated[SafeId, Path(description="The order's id (letters, digits, _ and -).")]
+ProductId = Annotated[SafeId, Path(description="The product's id (letters, digits, _ and -).")]
+
+# -- orders ------------------------------------------------------------------------------------
+
+
+@app.post(
+    "/orders",
+    summary="Place an order",
+    description=(
+        "Prices every item from the catalog (a unit_price sent that differs is refused "
+        "with 409), records the order and starts its saga. The same Idempotency-Key with "
+        "the same body answers as the first time and starts nothing new; with another "
+        "body it is refused (422). Keys are kept 24 hours, per customer."
+    ),
+    tags=["orders"],
+    responses=answers(
+        202,
+        OrderAccepted,
+        "Accepted: the saga runs; follow Location for the order's status.",
+        400,
+        409,
+        413,
+        415,
+        headers={"Location": {"description": "/orders/{order_id}", "schema": {"type": "string"}}},
+    ),
+)
+def create_order(
+    request: Annotated[CreateOrderRequest, Body()],
+    idempotency_key: Annotated[
+        IdempotencyKey | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Makes a retried POST safe: 1 to 128 letters, digits, _ or -.",
+        ),
+    ] = None,
+) -> Response[OrderAccepted]:
+    customer_id = _caller().customer_id
+    app.append_context(order_request=request)  # lets a catalog refusal name its fields
+    if idempotency_key is None:
+        accepted = _place(request, customer_id)
+    else:
+        accepted = OrderAccepted.model_validate(
+            _place_once(
+                attempt={
+                    "customer_id": customer_id,
+                    "key": idempotency_key,
+                    "body": request.model_dump(mode="json"),
+                }
+            )
+        )
+    return Response(
+        status_code=HTTPStatus.ACCEPTED,
+        content_type=JSON,
+        body=accepted,
+        headers={"Location": f"/orders/{accepted.order_id}"},
+    )
+
+
+def _place(request: CreateOrderRequest, customer_id: str) -> OrderAccepted:
+    ports = bootstrap.ports()
+    command = parse(
+        CreateOrder,
+        {
+            **request.model_dump(exclude={"order_id"}),
+            "order_id": request.order_id or ports.new_id(),
+            "customer_id": customer_id,
+        },
+    )
+    order = orders.create_order(command, ports)
+    metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=1)
+    return OrderAccepted(order_id=order.order_id, status=order.status, total=order.total)
+
+
+IDEMPOTENCY = IdempotencyConfig(
+    event_key_jmespath="[customer_id, key]",
+    payload_validation_jmespath="body",
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=int(IDEMPOTENCY_TTL.total_seconds()),
+)
+
+
+@cache
+def _idempotency_store() -> DynamoDBPersistenceLayer:
+    # Built on first use, not at import: importing the handler must not need the table.
+    # One per process and per prefix: Powertools keeps its configuration on the instance.
+    return DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
+
+
+def _place_once(*, attempt: dict[str, Any]) -> dict[str, Any]:
+    """The first answer for (customer, key) is stored and replayed; Powertools refuses the
+    same key with another body (IdempotencyValidationError) and deletes the record when
+    placing fails, so a refused order can be sent again under its key."""
+
+    def place(attempt: dict[str, Any]) -> dict[str, Any]:
+        request = CreateOrderRequest.model_validate(attempt["body"])
+        return _place(request, attempt["customer_id"]).model_dump(mode="json")
+
+    once = idempotent_function(
+        data_keyword_argument="attempt",
+        persistence_store=_idempotency_store(),
+        config=IDEMPOTENCY,
+        key_prefix=IDEMPOTENCY_PREFIX,
+    )(place)
+    result: dict[str, Any] = once(attempt=attempt)
+    return result
+
+
+@app.get(
+    "/orders/<order_id>",
+    summary="Read an order",
+    description="Status, items, total, payment and reservation ids, built from its events.",
+    tags=["orders"],
+    responses=answers(200, OrderView, "The order.", 404),
+)
+def get_order(order_id: OrderId) -> OrderView:
+    return OrderView.model_validate(_visible_order(order_id, _caller()))
+
+
+@app.get(
+    "/orders/<order_id>/events",
+    summary="An order's history",
+    description="Every event of the order, oldest first: its audit trail.",
+    tags=["orders"],
+    responses=answers(200, OrderEvents, "The order's events.", 404),
+)
+def get_order_events(order_id: OrderId) -> OrderEvents:
+    _visible_order(order_id, _caller())
+    events = views.order_events(bootstrap.ports().store, order_id)
+    return OrderEvents.model_validate({"order_id": order_id, "events": events})
+
+
+@app.post(
+    "/orders/<order_id>/cancel",
+    summary="Cancel an order",
+    description=(
+        "Before confirmation the saga stops at its next step and compensates: the charge "
+        "is refunded, the stock released, then the order is CANCELLED (202; watch the "
+        "order). A cancelled order answers 200 as it is. Confirmed or shipped: 409."
+    ),
+    tags=["orders"],
+    responses={
+        **answers(202, OrderView, "Cancellation requested; the saga compensates.", 400, 404),
+        **answers(200, OrderView, "Already cancelled.", 409, 413, 415),
+    },
+)
+def cancel_order(
+    order_id: OrderId, request: Annotated[CancelOrderRequest | None, Body()] = None
+) -> Response[OrderView]:
+    caller = _caller()
+    view = _visible_order(order_id, caller)
+    if view["status"] != OrderStatus.CANCELLED:
+        orders.request_cancellation(
+            RequestCancellation(
+                order_id=order_id,
+                requested_by=caller.name,
+                reason=request.reason if request else "",
+            ),
+            bootstrap.ports(),
+        )
+        view = views.order_view(bootstrap.ports().store, order_id)
+    cancelled = view["status"] == OrderStatus.CANCELLED
+    return Response(
+        status_code=HTTPStatus.OK if cancelled else HTTPStatus.ACCEPTED,
+        content_type=JSON,
+        body=OrderView.model_validate(view),
+    )
+
+
+@app.post(
+    "/orders/<order_id>/ship",
+    summary="Ship an order (operators)",
+    description="CONFIRMED becomes SHIPPED (records OrderShipped); any other status is 409.",
+    tags=["orders"],
+    responses=answers(200, OrderView, "Shipped.", 403, 404, 409),
+)
+def ship_order(order_id: OrderId) -> OrderView:
+    if not _caller().operator:
+        raise Forbidden("shipping an order needs the operator role")
+    ports = bootstrap.ports()
+    orders.ship_order(ShipOrder(order_id=order_id), ports)
+    return OrderView.model_validate(views.order_view(ports.store, order_id))
+
+
+def _visible_order(order_id: str, caller: Caller) -> dict[str, Any]:
+    """The order's view if the caller may see it: its customer, or an operator. Anyone
+    else is told it does not exist, so order ids reveal nothing."""
+    view = views.order_view(bootstrap.ports().store, order_id)
+    if not caller.operator and view["customer_id"] != caller.customer_id:
+        raise OrderNotFound(f"no order {order_id}")
+    return view
+
+
+# -- products ----------------------------------------------------------------------------------
+
+
+@app.get(
+    "/products",
+    summary="The catalog",
+    description="Products with their price and the units in stock, a page at a time.",
+    tags=["products"],
+    responses=answers(200, ProductPage, "A page of products."),
+)
+def list_products(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Products per page.")] = 50,
+    cursor: Annotated[SafeId | None, Query(description="next_cursor of the page before.")] = None,
+) -> ProductPage:
+    _caller()
+    return ProductPage.model_validate(views.catalog_page(bootstrap.ports(), limit, cursor))
+
+
+@app.get(
+    "/products/<product_id>",
+    summary="A product",
+    tags=["products"],
+    responses=answers(200, ProductView, "The product.", 404),
+)
+def get_product(product_id: ProductId) -> ProductView:
+    _caller()
+    return ProductView.model_validate(views.product_view(bootstrap.ports(), product_id))
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi() -> dict[str, Any]:
+    from order_saga.entrypoints.openapi import document
+
+    return document()
+
+
+def _caller() -> Caller:
+    return identity.caller(app.current_event.raw_event, os.environ)
+
+
+# -- the Lambda handler ------------------------------------------------------------------------
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    IDEMPOTENCY.register_lambda_context(context)
+    refusal = gate.refuse_early(event)
+    if refusal is not None:
+        return refusal
+    return app.resolve(event, context)

@@ -1,0 +1,342 @@
+"""`make serve`'s console: the saga as the Step Functions console shows it, locally.
+
+    GET  /console                               the page (console/index.html)
+    GET  /console/static/<file>                 its script and style, and Mermaid from
+                                                console/node_modules (npm ci, no CDN)
+    GET  /console/api/state-machine             the graph of the state machine's definition
+    GET  /console/api/executions[?status=...]   executions, newest first
+    GET  /console/api/executions/<order_id>     one execution: steps, painted graph, history,
+                                                and the order's domain events
+    POST /console/api/sample-orders             {"kind": "success" | "declined" | "out_of_stock"}
+
+The graph is drawn from the definition the local Step Functions holds, which the runtime
+created from statemachine/order_saga.asl.json; the path of an execution comes from its
+history (GetExecutionHistory), as on AWS. A sample order goes through the real Api
+function, so it starts a real saga.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import parse_qs, unquote
+
+import boto3
+
+from local_runtime.asl_graph import Graph, graph_of, mermaid
+from local_runtime.execution_history import painted, steps_of, taken
+from local_runtime.http_server import LocalResponse
+from local_runtime.sample_catalog import SAMPLE_PRODUCTS
+from order_saga.errors import OrderNotFound
+from order_saga.service_layer.catalog import stock_product
+from order_saga.service_layer.views import order_events, order_view, stock_level
+
+if TYPE_CHECKING:
+    from local_runtime.http_server import LocalApiServer, LocalRequest
+    from local_runtime.runtime import LocalRuntime
+    from order_saga.service_layer.ports import Ports
+
+PREFIX = "/console"
+CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
+STATIC = {
+    # URL name -> (file, content type). Only these are served: nothing else of the tree.
+    "console.js": (CONSOLE_DIR / "console.js", "text/javascript; charset=utf-8"),
+    "console.css": (CONSOLE_DIR / "console.css", "text/css; charset=utf-8"),
+    "mermaid.min.js": (
+        CONSOLE_DIR / "node_modules" / "mermaid" / "dist" / "mermaid.min.js",
+        "text/javascript; charset=utf-8",
+    ),
+}
+EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+CONSOLE_CUSTOMER = "cust-console"
+SAMPLE_KINDS = ("success", "declined", "out_of_stock")
+ADDRESS = {
+    "street": "1 Main St",
+    "city": "Seattle",
+    "state": "WA",
+    "postal_code": "98101",
+    "country": "US",
+}
+
+
+class ConsoleError(Exception):
+    """A request the console refuses; ``name`` is the error's stable name."""
+
+    def __init__(self, status: int, name: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.name = status, name
+
+    def response(self) -> LocalResponse:
+        return _json(self.status, {"error": self.name, "message": str(self)})
+
+
+# -- views (JSON-able, one per endpoint) ----------------------------------------------------
+
+
+class Console:
+    def __init__(self, runtime: LocalRuntime) -> None:
+        self.runtime = runtime
+        self._graph: Graph | None = None
+        self._client: Any = None
+
+    @property
+    def stepfunctions(self) -> Any:
+        """One client for every request (boto3 clients are thread-safe; making one is not
+        free, and the page asks twice a second)."""
+        if self._client is None:
+            self._client = boto3.client("stepfunctions")
+        return self._client
+
+    @property
+    def ports(self) -> Ports:
+        assert self.runtime.ports is not None, "the runtime is not started"
+        return self.runtime.ports
+
+    def graph(self) -> Graph:
+        """The graph of the definition the local Step Functions runs (it never changes)."""
+        if self._graph is None:
+            described = self.stepfunctions.describe_state_machine(
+                stateMachineArn=self.runtime.state_machine_arn
+            )
+            self._graph = graph_of(json.loads(described["definition"]))
+        return self._graph
+
+    def state_machine(self) -> dict[str, Any]:
+        graph = self.graph()
+        return {
+            "arn": self.runtime.state_machine_arn,
+            "name": self.runtime.state_machine_arn.rsplit(":", 1)[-1],
+            "mermaid": mermaid(graph),
+            **graph.as_json(),
+        }
+
+    def executions(self, status: str | None) -> list[dict[str, Any]]:
+        if status is not None and status not in EXECUTION_STATUSES:
+            raise ConsoleError(
+                400, "InvalidStatus", f"status {status!r} is not one of {list(EXECUTION_STATUSES)}"
+            )
+        client = self.stepfunctions
+        request: dict[str, Any] = {"stateMachineArn": self.runtime.state_machine_arn}
+        if status:
+            request["statusFilter"] = status
+        listed: list[dict[str, Any]] = []
+        while True:
+            page = client.list_executions(**request, maxResults=1000)
+            listed.extend(cast("list[dict[str, Any]]", page["executions"]))
+            if not page.get("nextToken"):
+                break
+            request["nextToken"] = page["nextToken"]
+        listed.sort(key=lambda e: e["startDate"], reverse=True)
+        return [_execution_row(e) for e in listed]
+
+    def execution(self, order_id: str) -> dict[str, Any]:
+        if not ORDER_ID.match(order_id):
+            raise ConsoleError(400, "InvalidOrderId", f"{order_id!r} is not an order id")
+        client = self.stepfunctions
+        arn = self.runtime.execution_arn(order_id)
+        try:
+            described = client.describe_execution(executionArn=arn)
+        except client.exceptions.ExecutionDoesNotExist:
+            raise ConsoleError(404, "ExecutionNotFound", f"no execution {order_id}") from None
+        history = self.runtime.history(arn)
+        steps = steps_of(history)
+        graph = self.graph()
+        colours = painted(graph, steps)
+        edges = taken(graph, steps, described["status"])
+        try:
+            order: dict[str, Any] | None = order_view(self.ports.store, order_id)
+            events = order_events(self.ports.store, order_id)
+        except OrderNotFound:
+            order, events = None, []
+        return {
+            "execution": _execution_row(cast("dict[str, Any]", described))
+            | {
+                "arn": arn,
+                "input": described.get("input"),
+                "output": described.get("output"),
+                "error": described.get("error"),
+                "cause": described.get("cause"),
+            },
+            "path": [step.name for step in steps],
+            "steps": [
+                step.as_json() | {"paint": _paint(graph, colours, step.name)} for step in steps
+            ],
+            "history": history_rows(history),
+            "painted": colours,
+            "taken_edges": edges,
+            "mermaid": mermaid(graph, colours, edges),
+            "order": order,
+            "domain_events": events,
+        }
+
+    def submit_sample(self, kind: object) -> LocalResponse:
+        if kind not in SAMPLE_KINDS:
+            raise ConsoleError(
+                422, "UnknownSampleKind", f"kind {kind!r} is not one of {list(SAMPLE_KINDS)}"
+            )
+        body = sample_order(self.ports, str(kind))
+        status, answer, _ = self.runtime.api(
+            "POST", "/orders", body, {"X-Customer-Id": CONSOLE_CUSTOMER}
+        )
+        if status != 202:
+            return _json(status, answer)  # the API's own refusal, as it gave it
+        return _json(202, {"kind": kind, "order_id": answer["order_id"]})
+
+
+def _paint(graph: Graph, colours: dict[str, str], state: str) -> str | None:
+    node = graph.node(state)
+    return colours.get(node.id) if node else None
+
+
+def history_rows(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The raw history, one line an event: id, type, time and the state it belongs to."""
+    rows, state = [], None
+    for event in history:
+        details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails")
+        if details:
+            state = details.get("name")
+        rows.append(
+            {
+                "id": event["id"],
+                "type": event["type"],
+                "timestamp": event["timestamp"].isoformat(),
+                "state": state if not event["type"].startswith("Execution") else None,
+            }
+        )
+    return rows
+
+
+def sample_order(ports: Ports, kind: str) -> dict[str, Any]:
+    """The body of a sample order of ``kind``, stocking the sample products it needs.
+
+    "success" buys beans and a kettle (restocked when short, so it always succeeds);
+    "declined" pays with the gateway's declined card; "out_of_stock" asks for one burr
+    grinder more than the shop holds, so it fails at ReserveInventory after the charge.
+    """
+    if kind == "success":
+        items = [("sku-espresso-beans", 2), ("sku-pour-over-kettle", 1)]
+        payment = "tok_visa"
+    elif kind == "declined":
+        items = [("sku-espresso-beans", 1)]
+        payment = "tok_chargeDeclined"
+    else:
+        _ensure_stock(ports, "sku-burr-grinder", 0)
+        available = stock_level(ports.store, "sku-burr-grinder")
+        items = [("sku-burr-grinder", min(available + 1, 1000))]
+        payment = "tok_visa"
+    if kind != "out_of_stock":
+        for product_id, quantity in items:
+            _ensure_stock(ports, product_id, quantity)
+    return {
+        "items": [{"product_id": p, "quantity": q} for p, q in items],
+        "shipping_address": ADDRESS,
+        "payment_method": payment,
+    }
+
+
+def _ensure_stock(ports: Ports, product_id: str, quantity: int) -> None:
+    """The sample product in the catalog with at least ``quantity`` units available."""
+    _, name, price, units = next(p for p in SAMPLE_PRODUCTS if p[0] == product_id)
+    if ports.catalog.get(product_id) is None or stock_level(ports.store, product_id) < quantity:
+        stock_product(ports, product_id, name, price, max(units, quantity))
+
+
+def _execution_row(execution: dict[str, Any]) -> dict[str, Any]:
+    started: datetime = execution["startDate"]
+    stopped: datetime | None = execution.get("stopDate")
+    ended = stopped or datetime.now(UTC)
+    return {
+        "order_id": execution["name"],
+        "status": execution["status"],
+        "start": started.isoformat(),
+        "stop": stopped.isoformat() if stopped else None,
+        "duration_ms": max(0, round((ended - started).total_seconds() * 1000)),
+    }
+
+
+# -- HTTP -----------------------------------------------------------------------------------
+
+
+def _json(status: int, document: Any) -> LocalResponse:
+    def fallback(value: object) -> str:
+        if isinstance(value, Decimal | datetime):
+            return str(value) if isinstance(value, Decimal) else value.isoformat()
+        raise TypeError(f"{type(value).__name__} is not JSON")
+
+    response = LocalResponse(status, json.dumps(document, default=fallback).encode())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _file(request: LocalRequest, path: Path, content_type: str) -> LocalResponse:
+    """A file of the console, revalidated by ETag: an unchanged Mermaid (3.5 MB) is not
+    sent again, and an edited script is picked up on the next reload."""
+    if not path.is_file():
+        return _json(
+            503,
+            {
+                "error": "NotInstalled",
+                "message": f"{path.name} is missing: `make serve` installs the console's "
+                "packages (npm ci in console/)",
+            },
+        )
+    stat = path.stat()
+    etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    sent = {key.lower(): value for key, value in request.headers.items()}
+    if sent.get("if-none-match") == etag:
+        return LocalResponse(304, b"", content_type, headers)
+    return LocalResponse(200, path.read_bytes(), content_type, headers)
+
+
+def _query(request: LocalRequest, name: str) -> str | None:
+    values = parse_qs(request.query).get(name)
+    return values[0] if values and values[0] else None
+
+
+def handle(console: Console, request: LocalRequest) -> LocalResponse:
+    path = request.path.rstrip("/") or "/"
+    method = request.method
+    try:
+        if path == PREFIX and method in ("GET", "HEAD"):
+            return _file(request, CONSOLE_DIR / "index.html", "text/html; charset=utf-8")
+        if path.startswith(f"{PREFIX}/static/") and method in ("GET", "HEAD"):
+            found = STATIC.get(path.removeprefix(f"{PREFIX}/static/"))
+            return _file(request, *found) if found else _not_found(request)
+        if path == f"{PREFIX}/api/state-machine" and method == "GET":
+            return _json(200, console.state_machine())
+        if path == f"{PREFIX}/api/executions" and method == "GET":
+            return _json(200, console.executions(_query(request, "status")))
+        if path.startswith(f"{PREFIX}/api/executions/") and method == "GET":
+            order_id = unquote(path.removeprefix(f"{PREFIX}/api/executions/"))
+            return _json(200, console.execution(order_id))
+        if path == f"{PREFIX}/api/sample-orders" and method == "POST":
+            return console.submit_sample(_json_body(request).get("kind"))
+        return _not_found(request)
+    except ConsoleError as refused:
+        return refused.response()
+
+
+def _json_body(request: LocalRequest) -> dict[str, Any]:
+    try:
+        document = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise ConsoleError(400, "MalformedJson", "the body is not JSON") from None
+    if not isinstance(document, dict):
+        raise ConsoleError(400, "MalformedJson", "the body is not a JSON object")
+    return document
+
+
+def _not_found(request: LocalRequest) -> LocalResponse:
+    return _json(404, {"error": "NotFound", "message": f"{request.method} {request.path}"})
+
+
+def mount(server: LocalApiServer, runtime: LocalRuntime) -> Console:
+    console = Console(runtime)
+    server.register(PREFIX, lambda request: handle(console, request))
+    return console

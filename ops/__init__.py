@@ -1,0 +1,1 @@
+"""Operations tools: run against a deployed stack or inside the local runtime."""

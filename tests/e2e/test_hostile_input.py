@@ -1,0 +1,382 @@
+"""Hostile input at every boundary: oversized, deeply nested, binary, huge numbers and odd
+unicode into each saga step, the stream consumers and the API. Each gets a named error
+(InvalidRequest, Lambda's own InvalidRequestContentException or RequestTooLargeException)
+or a 4xx, and nothing is written: no event in the store, no saga started, nobody notified,
+nothing queued or published."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from local_runtime.store_watch import StoreWatch
+from tests.e2e.conftest import ADDRESS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from local_runtime.runtime import LocalRuntime
+
+STEPS = [
+    "ProcessPaymentFunction",
+    "ReserveInventoryFunction",
+    "ConfirmOrderFunction",
+    "RefundPaymentFunction",
+    "ReleaseInventoryFunction",
+    "CancelOrderFunction",
+    "RecordCompensationFailureFunction",
+]
+CONSUMERS = ["NotificationsFunction", "PublisherFunction"]
+QUEUES = ["NotificationsFailureQueue", "PublisherFailureQueue", "ManualReviewQueue"]
+
+
+def nested(depth: int, leaf: Any = "o") -> Any:
+    for _ in range(depth):
+        leaf = {"order_id": leaf}
+    return leaf
+
+
+@dataclass
+class Effects:
+    """Everything a call could have written, counted before and after it."""
+
+    runtime: LocalRuntime
+    watch: StoreWatch
+
+    def snapshot(self) -> dict[str, Any]:
+        assert self.runtime.ports is not None
+        sqs = boto3.client("sqs")
+        queued = {
+            queue: sqs.get_queue_attributes(
+                QueueUrl=self.runtime.queue_url(queue),
+                AttributeNames=["ApproximateNumberOfMessages"],
+            )["Attributes"]["ApproximateNumberOfMessages"]
+            for queue in QUEUES
+        }
+        executions = boto3.client("stepfunctions").list_executions(
+            stateMachineArn=self.runtime.state_machine_arn, maxResults=1000
+        )["executions"]
+        return {
+            "streams written": sorted(self.watch.changes().streams),
+            "executions": len(executions),
+            "notifications": len(self.runtime.ports.notifier.sent()),  # type: ignore[union-attr]
+            "queued": queued,
+        }
+
+
+@pytest.fixture(scope="module")
+def effects(runtime: LocalRuntime) -> Effects:
+    return Effects(runtime, StoreWatch(runtime.template.ref("EventStoreTable")))
+
+
+@pytest.fixture
+def nothing_written(effects: Effects) -> Iterator[None]:
+    before = effects.snapshot()
+    yield
+    after = effects.snapshot()
+    assert after["streams written"] == [], after
+    assert after | {"streams written": []} == before | {"streams written": []}
+
+
+def invoke(function: str, payload: bytes) -> tuple[str | None, dict[str, Any]]:
+    response = boto3.client("lambda").invoke(FunctionName=function, Payload=payload)
+    return response.get("FunctionError"), json.loads(response["Payload"].read())
+
+
+STEP_PAYLOADS = {
+    "a 300 KB cause": {"order_id": "ord-1", "reason": "X", "cause": "c" * 300_000},
+    "a 300 KB unknown field": {"order_id": "ord-1", "junk": "j" * 300_000},
+    "a 10k-item list as the id": {"order_id": ["ord-1"] * 10_000},
+    "JSON nested 500 deep": nested(500),
+    "a 400-digit number as the id": {"order_id": 10**400},
+    "infinity as the id": {"order_id": float("inf")},
+    "an id with a right-to-left override": {"order_id": "ord-1\u202etxt"},
+    "an id with a NUL": {"order_id": "ord\x001"},
+    "an id with a lone surrogate": {"order_id": "ord-\ud800"},
+    "an emoji id": {"order_id": "ord-\U0001f600"},
+    "a string, not an object": "ord-1",
+    "null": None,
+}
+
+
+@pytest.mark.usefixtures("nothing_written")
+@pytest.mark.parametrize("payload", list(STEP_PAYLOADS.values()), ids=list(STEP_PAYLOADS))
+def test_every_step_refuses_hostile_input_by_name_and_writes_nothing(payload: Any) -> None:
+    for function in STEPS:
+        error, body = invoke(function, json.dumps(payload).encode())
+
+        assert (error, body["errorType"]) == ("Unhandled", "InvalidRequest"), function
+        assert body["errorMessage"].startswith("invalid input")
+        assert len(body["errorMessage"]) < 2_000  # the input is named, not echoed back
+
+
+def post_raw(runtime: LocalRuntime, function: str, body: bytes) -> tuple[int, str | None]:
+    assert runtime.server is not None
+    request = urllib.request.Request(
+        f"{runtime.server.endpoint}/2015-03-31/functions/{function}/invocations",
+        data=body,
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.headers.get("X-Amz-Function-Error")
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("x-amzn-ErrorType")
+
+
+@pytest.mark.usefixtures("nothing_written")
+@pytest.mark.parametrize(
+    ("body", "answer"),
+    [
+        (b"\xff\xfe\x00\x01binary", (400, "InvalidRequestContentException")),
+        (b'{"order_id": ', (400, "InvalidRequestContentException")),
+        (b"[" * 100_000 + b"]" * 100_000, (400, "InvalidRequestContentException")),
+        (b'"' + b"x" * (7 * 1024 * 1024) + b'"', (413, "RequestTooLargeException")),
+    ],
+    ids=["binary", "truncated", "nested-100k-deep", "7-MB"],
+)
+def test_the_lambda_service_refuses_what_no_handler_could_read_as_lambda_does(
+    runtime: LocalRuntime, body: bytes, answer: tuple[int, str]
+) -> None:
+    for function in ("ReserveInventoryFunction", "NotificationsFunction"):
+        assert post_raw(runtime, function, body) == answer, function
+
+
+def test_boto3_names_the_lambda_service_refusal(runtime: LocalRuntime) -> None:
+    with pytest.raises(ClientError) as raised:
+        boto3.client("lambda").invoke(FunctionName="ConfirmOrderFunction", Payload=b"\xff")
+
+    assert raised.value.response["Error"]["Code"] == "InvalidRequestContentException"
+
+
+NOT_A_BATCH = {
+    "a list": [],
+    "an empty object": {},
+    "Records as text": {"Records": "x"},
+    "Records of numbers": {"Records": [1, "a", None]},
+    "a record whose dynamodb is text": {"Records": [{"eventName": "INSERT", "dynamodb": "x"}]},
+    "a string": "Records",
+    "nested 500 deep": nested(500),
+    "10k records of nothing": {"Records": [{}] * 10_000},
+}
+
+
+@pytest.mark.usefixtures("nothing_written")
+@pytest.mark.parametrize("event", list(NOT_A_BATCH.values()), ids=list(NOT_A_BATCH))
+def test_a_stream_consumer_refuses_an_event_that_is_not_a_stream_batch_and_does_nothing(
+    event: Any,
+) -> None:
+    for function in CONSUMERS:
+        error, body = invoke(function, json.dumps(event).encode())
+
+        assert (error, body["errorType"]) == ("Unhandled", "InvalidRequest"), function
+        assert len(body["errorMessage"]) < 2_000
+
+
+def poison(stream_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    image = {
+        "stream_id": {"S": stream_id},
+        "version": {"N": "1"},
+        "event_type": {"S": "OrderConfirmed"},
+        "schema_version": {"N": "1"},
+        "occurred_at": {"S": "2026-11-28T12:00:00.000+00:00"},
+        "correlation_id": {"S": "x"},
+        "data": {"M": data},
+    }
+    return {
+        "eventID": uuid.uuid4().hex,
+        "eventName": "INSERT",
+        "eventSource": "aws:dynamodb",
+        "dynamodb": {
+            "Keys": {"stream_id": image["stream_id"], "version": image["version"]},
+            "NewImage": image,
+            "SequenceNumber": str(uuid.uuid4().int)[:21],
+            "StreamViewType": "NEW_IMAGE",
+        },
+    }
+
+
+@pytest.mark.parametrize("function", CONSUMERS)
+@pytest.mark.parametrize(
+    "record",
+    [
+        poison("order#ord-\u202e\U0001f600", {"order_id": {"S": "ord-\u202e\U0001f600"}}),
+        poison("order#ord-big", {"order_id": {"S": "ord-big"}, "junk": {"S": "j" * 300_000}}),
+        poison("order#ord-num", {"order_id": {"N": "1" + "0" * 400}}),
+    ],
+    ids=["unicode-id", "300-KB-image", "400-digit-number"],
+)
+def test_a_hostile_record_in_a_real_batch_is_a_named_poison_record_and_notifies_nobody(
+    runtime: LocalRuntime, effects: Effects, function: str, record: dict[str, Any]
+) -> None:
+    before = effects.snapshot()
+
+    result, error = runtime.functions.invoke(function, {"Records": [record]})
+
+    after = effects.snapshot()
+    assert (error, result) == (None, {"batchItemFailures": []})
+    assert after["streams written"] == []
+    assert after["notifications"] == before["notifications"]
+    queue = (
+        "NotificationsFailureQueue"
+        if function == "NotificationsFunction"
+        else "PublisherFailureQueue"
+    )
+    assert int(after["queued"][queue]) == int(before["queued"][queue]) + 1
+    sent = boto3.client("sqs").receive_message(
+        QueueUrl=runtime.queue_url(queue), MaxNumberOfMessages=10, VisibilityTimeout=0
+    )["Messages"]
+    keys = [json.loads(m["Body"]).get("record", {}).get("dynamodb", {}).get("Keys") for m in sent]
+    assert record["dynamodb"]["Keys"] in keys
+    assert all(
+        json.loads(m["Body"])["error"]["type"] == "PoisonRecord"
+        for m in sent
+        if json.loads(m["Body"]).get("record", {}).get("dynamodb", {}).get("Keys")
+        == record["dynamodb"]["Keys"]
+    )
+
+
+def order(**changes: Any) -> dict[str, Any]:
+    return {
+        "items": [{"product_id": "sku-espresso-beans", "quantity": 1}],
+        "shipping_address": ADDRESS,
+        "payment_method": "tok_visa",
+        **changes,
+    }
+
+
+CUSTOMER = {"X-Customer-Id": "cust-hostile", "Content-Type": "application/json"}
+API_REQUESTS = {
+    "JSON nested 20k deep": (
+        "POST",
+        "/orders",
+        "[" * 20_000 + "]" * 20_000,
+        CUSTOMER,
+        400,
+        "MalformedJson",
+    ),
+    "an object nested 5k deep": (
+        "POST",
+        "/orders",
+        json.dumps(order(items=nested(900))),
+        CUSTOMER,
+        422,
+        "InvalidRequest",
+    ),
+    "a 5000-digit quantity": (
+        "POST",
+        "/orders",
+        json.dumps(order()).replace('"quantity": 1', '"quantity": 1' + "0" * 5000),
+        CUSTOMER,
+        400,
+        "MalformedJson",
+    ),
+    "a quantity of 1e400": (
+        "POST",
+        "/orders",
+        json.dumps(order()).replace('"quantity": 1', '"quantity": 1e400'),
+        CUSTOMER,
+        422,
+        "InvalidRequest",
+    ),
+    "a price of 1e400": (
+        "POST",
+        "/orders",
+        json.dumps(
+            order(
+                items=[{"product_id": "sku-espresso-beans", "quantity": 1, "unit_price": "1e400"}]
+            )
+        ),
+        CUSTOMER,
+        422,
+        "InvalidRequest",
+    ),
+    "a unicode order id": (
+        "POST",
+        "/orders",
+        json.dumps(order(order_id="ord-\u00f1")),
+        CUSTOMER,
+        422,
+        "InvalidRequest",
+    ),
+    "an order id with a NUL": (
+        "POST",
+        "/orders",
+        json.dumps(order(order_id="ord\x00")),
+        CUSTOMER,
+        422,
+        "InvalidRequest",
+    ),
+    "a lone surrogate in the token": (
+        "POST",
+        "/orders",
+        json.dumps(order(payment_method="tok_\ud800")),
+        CUSTOMER,
+        422,
+        "InvalidRequest",
+    ),
+    "10k items": (
+        "POST",
+        "/orders",
+        json.dumps(order(items=[{"product_id": f"sku-{n}", "quantity": 1} for n in range(5_000)])),
+        CUSTOMER,
+        413,
+        "PayloadTooLarge",
+    ),
+    "a unicode path id": ("GET", "/orders/ord-\u00f1", None, CUSTOMER, 422, "InvalidRequest"),
+    # no route takes a segment of control characters and emoji: refused before any route
+    "an emoji path id": ("GET", "/orders/ord-\u202e\U0001f600", None, CUSTOMER, 404, "NotFound"),
+    "a unicode customer": (
+        "GET",
+        "/products",
+        None,
+        {"X-Customer-Id": "cust-\u00f1"},
+        401,
+        "Unauthenticated",
+    ),
+    "a unicode Idempotency-Key": (
+        "POST",
+        "/orders",
+        json.dumps(order()),
+        {**CUSTOMER, "Idempotency-Key": "k-\u00f1"},
+        422,
+        "InvalidRequest",
+    ),
+    "a cancel reason of 300 KB": (
+        "POST",
+        "/orders/ord-none/cancel",
+        json.dumps({"reason": "r" * 300_000}),
+        CUSTOMER,
+        413,
+        "PayloadTooLarge",
+    ),
+}
+
+
+@pytest.mark.usefixtures("nothing_written")
+@pytest.mark.parametrize(
+    ("method", "path", "body", "headers", "status", "error"),
+    list(API_REQUESTS.values()),
+    ids=list(API_REQUESTS),
+)
+def test_the_api_refuses_hostile_requests_with_a_named_4xx_and_writes_nothing(
+    runtime: LocalRuntime,
+    method: str,
+    path: str,
+    body: str | None,
+    headers: dict[str, str],
+    status: int,
+    error: str,
+) -> None:
+    answered, answer, _ = runtime.api(method, path, body, headers)
+
+    assert (answered, answer["error"]) == (status, error), answer
+    assert len(json.dumps(answer)) < 5_000
