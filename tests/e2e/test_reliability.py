@@ -30,7 +30,7 @@ from tests.e2e.conftest import ADDRESS
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
-    from order_saga.adapters.event_store import RecordedEvent, StreamAppend
+    from order_saga.adapters.event_store import RecordedEvent, Snapshot, StreamAppend
     from tests.e2e.conftest import Client, Shop
 
 HAPPY_PATH = ["ProcessPayment", "ReserveInventory", "ConfirmOrder"]
@@ -102,8 +102,8 @@ class RaceOnLoad(EventStore):
         with self._lock:
             self._armed = (stream, meanwhile)
 
-    def load(self, stream_id: str) -> list[RecordedEvent]:
-        records = self.inner.load(stream_id)
+    def load(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
+        records = self.inner.load(stream_id, after_version)
         with self._lock:
             staged = self._armed if self._armed and self._armed[0] == stream_id else None
             if staged:
@@ -120,6 +120,12 @@ class RaceOnLoad(EventStore):
 
     def stream_ids(self, prefix: str = "") -> list[str]:
         return self.inner.stream_ids(prefix)
+
+    def load_snapshot(self, stream_id: str) -> Snapshot | None:
+        return self.inner.load_snapshot(stream_id)
+
+    def save_snapshot(self, snapshot: Snapshot) -> bool:
+        return self.inner.save_snapshot(snapshot)
 
     def _write(self, records: list[RecordedEvent]) -> None:
         raise AssertionError("writes go to the inner store")

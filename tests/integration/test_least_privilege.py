@@ -32,10 +32,11 @@ def arn(logical_id: str) -> str:
     return str(LOCAL.get_att(logical_id, "Arn"))
 
 
-EVENT_STORE, IDEMPOTENCY, CATALOG = (
+EVENT_STORE, IDEMPOTENCY, CATALOG, SNAPSHOTS = (
     arn("EventStoreTable"),
     arn("IdempotencyTable"),
     arn("CatalogTable"),
+    arn("SnapshotTable"),
 )
 ORDERS = (order_stream("*"),)
 PRODUCTS = (product_stream("*"),)
@@ -84,8 +85,11 @@ REVIEWED: dict[str, set[Grant]] = {
     | on(LOCAL.ref("OrderSagaStateMachine"), "states:StartExecution"),
     "ProcessPaymentFunction": step("step.process_payment", ORDERS),
     "RefundPaymentFunction": step("step.refund_payment", ORDERS),
-    "ReserveInventoryFunction": step("step.reserve_inventory", ORDERS, PRODUCTS),
-    "ReleaseInventoryFunction": step("step.release_inventory", ORDERS, PRODUCTS),
+    # ... and a product's stock snapshot: read it, write a newer one (GetItem, PutItem)
+    "ReserveInventoryFunction": step("step.reserve_inventory", ORDERS, PRODUCTS)
+    | on(SNAPSHOTS, "dynamodb:GetItem dynamodb:PutItem", PRODUCTS),
+    "ReleaseInventoryFunction": step("step.release_inventory", ORDERS, PRODUCTS)
+    | on(SNAPSHOTS, "dynamodb:GetItem dynamodb:PutItem", PRODUCTS),
     "ConfirmOrderFunction": step("step.confirm_order", ORDERS),
     "CancelOrderFunction": step("step.cancel_order", ORDERS),
     "RecordCompensationFailureFunction": step("step.record_compensation_failure", ORDERS),
@@ -188,7 +192,7 @@ def test_each_role_carries_only_the_reviewed_managed_policies(role: str) -> None
 @pytest.mark.parametrize("role", sorted(REVIEWED))
 def test_every_grant_on_a_shared_table_is_held_to_key_prefixes(role: str) -> None:
     for action, resource, keys in grants(ROLES[role]):
-        if resource in (EVENT_STORE, IDEMPOTENCY):
+        if resource in (EVENT_STORE, IDEMPOTENCY, SNAPSHOTS):
             assert keys, f"{role}: {action} on {resource} is not limited by LeadingKeys"
             assert all(key.endswith("#*") and "*" not in key[:-1] for key in keys), keys
 
