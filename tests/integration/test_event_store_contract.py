@@ -3,6 +3,7 @@ table built from template.yaml's own key schema, so the test cannot drift from i
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 import pytest
+from boto3.dynamodb.types import TypeSerializer
 from moto import mock_aws
 
 from local_runtime import moto_patches
@@ -377,6 +379,31 @@ class TestDynamoDBEventStore(EventStoreContract):
             "StreamEnabled": True,
             "StreamViewType": "NEW_IMAGE",
         }
+
+    def test_a_snapshot_is_stored_as_one_json_string_and_one_stored_as_a_map_still_loads(
+        self, store: DynamoDBEventStore
+    ) -> None:
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        assert store.snapshot_table is not None
+        stream, state = f"product#{new_id()}", {"available": 7, "reserved": {"ord-1": 2}}
+        store.save_snapshot(store.snapshot_of(stream, 3, 1, state))
+        key = {"stream_id": {"S": stream}}
+        stored = client.get_item(TableName=store.snapshot_table, Key=key)["Item"]["state"]
+        assert json.loads(stored["S"]) == state
+
+        client.put_item(
+            TableName=store.snapshot_table,
+            Item={
+                **key,
+                "version": {"N": "4"},
+                "schema_version": {"N": "1"},
+                "state": TypeSerializer().serialize(state),
+                "taken_at": {"S": "2026-11-28T00:00:00.000+00:00"},
+            },
+        )
+        loaded = store.load_snapshot(stream)
+        assert loaded is not None
+        assert (loaded.version, loaded.state) == (4, state)
 
     def test_without_a_snapshot_table_there_are_no_snapshots(
         self, store: DynamoDBEventStore

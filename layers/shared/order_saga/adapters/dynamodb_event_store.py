@@ -7,6 +7,7 @@ of the event table and out of its stream, which the async consumers read.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -79,7 +80,7 @@ class DynamoDBEventStore(EventStore):
             stream_id=stream_id,
             version=int(item["version"]["N"]),
             schema_version=int(item["schema_version"]["N"]),
-            state=_plain(_deserializer.deserialize(item["state"])),
+            state=_state(item["state"]),
             taken_at=datetime.fromisoformat(item["taken_at"]["S"]),
         )
 
@@ -93,7 +94,10 @@ class DynamoDBEventStore(EventStore):
                     "stream_id": {"S": snapshot.stream_id},
                     "version": {"N": str(snapshot.version)},
                     "schema_version": {"N": str(snapshot.schema_version)},
-                    "state": _serializer.serialize(snapshot.state),
+                    # One JSON string, not a map: the SDK parses a map attribute by
+                    # attribute, and a stock's state has one per open reservation (the
+                    # map took four fifths of a 1,000-reservation snapshot's load).
+                    "state": {"S": json.dumps(snapshot.state, separators=(",", ":"))},
                     "taken_at": {"S": snapshot.taken_at.isoformat(timespec="milliseconds")},
                 },
                 # Never replace a newer snapshot with an older one.
@@ -183,6 +187,13 @@ def record_from_item(item: Mapping[str, Any]) -> RecordedEvent:
         correlation_id=item["correlation_id"]["S"],
         data=_plain(_deserializer.deserialize(item["data"])),
     )
+
+
+def _state(attribute: Any) -> dict[str, Any]:
+    """A snapshot's state: a JSON string, or a map as the first snapshots were written."""
+    if "S" in attribute:
+        return dict(json.loads(attribute["S"]))
+    return dict(_plain(_deserializer.deserialize(attribute)))
 
 
 def _plain(value: Any) -> Any:
