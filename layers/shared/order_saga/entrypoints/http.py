@@ -228,6 +228,14 @@ class UnsupportedMediaType(SagaError):
     """The body is declared as something other than JSON."""
 
 
+class IdempotencyKeyReused(SagaError):
+    """The Idempotency-Key was used before with another body."""
+
+
+class IdempotencyKeyInProgress(SagaError):
+    """A request with the same Idempotency-Key is still running."""
+
+
 STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (MalformedJson, 400),
     (Unauthenticated, 401),
@@ -236,9 +244,11 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (ProductNotFound, 404),
     (OrderAlreadyExists, 409),
     (PriceMismatch, 409),
+    (IdempotencyKeyInProgress, 409),
     (PayloadTooLarge, 413),
     (UnsupportedMediaType, 415),
     (UnknownProduct, 422),
+    (IdempotencyKeyReused, 422),
     (InvalidRequest, 422),
     (DomainError, 409),
     (TransientError, 503),
@@ -253,7 +263,10 @@ def status_for(error: Exception) -> int:
 
 
 def problems_for(error: SagaError, request: CreateOrderRequest | None) -> list[Problem]:
-    """The fields a catalog refusal is about, by their place in the request."""
+    """The fields a refusal is about: a reused Idempotency-Key, or the items a catalog
+    refusal names, by their place in the request."""
+    if isinstance(error, IdempotencyKeyReused):
+        return [Problem(field="header.idempotency-key", reason="used before with another body")]
     if request is None:
         return []
     if isinstance(error, UnknownProduct):
