@@ -55,13 +55,13 @@ class _StreamRecord(BaseModel):
     """The envelope every record of a DynamoDB stream batch has; its image is judged later,
     record by record (a bad one is a poison record, not a bad batch)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     eventName: str  # Lambda's own field names
     dynamodb: dict[str, Any]
 
 
 class _StreamBatch(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     Records: list[_StreamRecord]
 
 
