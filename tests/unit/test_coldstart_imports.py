@@ -94,3 +94,10 @@ def test_importing_the_api_with_tracing_off_loads_neither_xray_nor_idempotency_n
         "order_saga.entrypoints.openapi",
         "aws_lambda_powertools.event_handler.openapi.models",
     }
+
+
+def test_a_traced_step_imports_no_asyncio_and_no_package_metadata() -> None:
+    # Both came with wrapt 2 (the X-Ray SDK's), which pyproject.toml holds at 1.x for it.
+    loaded = set(imported("payment", tracing=True)["loaded"])
+
+    assert not loaded & {"asyncio", "importlib.metadata"}
