@@ -12,6 +12,8 @@ from pydantic import ValidationError
 from order_saga.entrypoints.http import (
     ORDER_EXAMPLE,
     CreateOrderRequest,
+    IdempotencyKeyInProgress,
+    IdempotencyKeyReused,
     OrderAccepted,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -45,9 +47,11 @@ from order_saga.errors import (
         (PriceMismatch("x"), 409),
         (InvalidTransition("x"), 409),
         (OrderCancellationRequested("x"), 409),
+        (IdempotencyKeyInProgress("x"), 409),
         (PayloadTooLarge("x"), 413),
         (UnsupportedMediaType("x"), 415),
         (UnknownProduct("x"), 422),
+        (IdempotencyKeyReused("x"), 422),
         (ConcurrencyError("x"), 503),
         (StorageError("x"), 503),
         (SagaError("x"), 500),
@@ -118,3 +122,12 @@ def test_catalog_refusals_name_the_items_they_are_about() -> None:
         ("items.1.unit_price", "sent 1.00, catalog 2.00")
     ]
     assert problems_for(UnknownProduct("x", ("sku-a",)), None) == []
+
+
+def test_a_reused_idempotency_key_names_the_header_whatever_the_body() -> None:
+    for body in (request(), None):
+        problems = problems_for(IdempotencyKeyReused("x"), body)
+
+        assert [(p.field, p.reason) for p in problems] == [
+            ("header.idempotency-key", "used before with another body")
+        ]

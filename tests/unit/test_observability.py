@@ -53,3 +53,41 @@ def test_in_lambda_with_tracing_on_the_tracer_records_with_xray() -> None:
 
     assert seen["xray_loaded"] is True
     assert seen["provider"] != "NoTracing"
+
+
+PATCH_PROBE = """
+import json, sys
+from order_saga.observability import tracer
+
+before = {name: name in sys.modules for name in ("botocore.client", "sqlite3")}
+import boto3
+
+boto3.client("dynamodb")
+import botocore.client
+
+print(json.dumps({
+    "before": before,
+    "botocore_patched": getattr(botocore.client, "_xray_enabled", False),
+    "sqlite3_loaded": "sqlite3" in sys.modules,
+}))
+"""
+
+
+def test_with_tracing_on_botocore_is_patched_when_imported_and_nothing_else_is_patched() -> None:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT / "layers" / "shared"),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "LAMBDA_TASK_ROOT": str(ROOT),
+        "AWS_LAMBDA_FUNCTION_NAME": "probe",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", PATCH_PROBE], env=env, capture_output=True, text=True, check=True
+    )
+    seen = json.loads(done.stdout.splitlines()[-1])
+
+    assert seen == {
+        "before": {"botocore.client": False, "sqlite3": False},
+        "botocore_patched": True,
+        "sqlite3_loaded": False,
+    }

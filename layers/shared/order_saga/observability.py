@@ -58,11 +58,27 @@ class NoTracing(BaseProvider):
     def patch_all(self) -> None: ...
 
 
+TRACED_MODULES = ("botocore",)
+"""What the tracer patches: every AWS call goes through botocore, and the code calls
+nothing else worth a subsegment. Powertools' default, the X-Ray SDK's patch_all, would
+also try a dozen other libraries (sqlite3, requests, pymongo...) on every cold start."""
+
+
 def _tracer() -> Tracer:
     # Off by Powertools' own rule: POWERTOOLS_TRACE_DISABLED, or not running in Lambda.
     if Tracer._is_tracer_disabled():
         return Tracer(service=SERVICE, disabled=True, auto_patch=False, provider=NoTracing())
-    return Tracer(service=SERVICE)
+    traced = Tracer(service=SERVICE, auto_patch=False)
+    # Patched as botocore is imported (at once if it already is), not before: importing
+    # botocore only to patch it was most of a step's X-Ray cost at import, and a step
+    # imports it anyway when it first builds its clients (bootstrap.ports), before any
+    # AWS call. The X-Ray SDK brings wrapt, whose post-import hooks do this. The hook is
+    # on botocore.session, which every client is made through: once it has run,
+    # botocore.client is complete and an attribute of botocore, as the patch expects.
+    import wrapt
+
+    wrapt.when_imported("botocore.session")(lambda _: traced.patch(TRACED_MODULES))
+    return traced
 
 
 logger = Logger(service=SERVICE)

@@ -14,17 +14,12 @@ import os
 from datetime import timedelta
 from functools import cache
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
@@ -38,6 +33,8 @@ from order_saga.entrypoints.http import (
     CreateOrderRequest,
     ErrorBody,
     IdempotencyKey,
+    IdempotencyKeyInProgress,
+    IdempotencyKeyReused,
     OrderAccepted,
     OrderEvents,
     OrderView,
@@ -49,6 +46,12 @@ from order_saga.entrypoints.step import parse
 from order_saga.errors import OrderNotFound
 from order_saga.observability import logger, metrics, tracer
 from order_saga.service_layer import orders, views
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+    )
 
 JSON = content_types.APPLICATION_JSON
 IDEMPOTENCY_PREFIX = "api-create"
@@ -164,18 +167,29 @@ def _place(request: CreateOrderRequest, customer_id: str) -> OrderAccepted:
     return OrderAccepted(order_id=order.order_id, status=order.status, total=order.total)
 
 
-IDEMPOTENCY = IdempotencyConfig(
-    event_key_jmespath="[customer_id, key]",
-    payload_validation_jmespath="body",
-    raise_on_no_idempotency_key=True,
-    expires_after_seconds=int(IDEMPOTENCY_TTL.total_seconds()),
-)
+# Powertools' idempotency is imported where it is used, by a POST with an Idempotency-Key:
+# its package imports boto3, which the handler's import otherwise leaves to
+# bootstrap.ports(), and its errors are raised again as the API's own (http.py).
+
+
+@cache
+def _idempotency_config() -> IdempotencyConfig:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    return IdempotencyConfig(
+        event_key_jmespath="[customer_id, key]",
+        payload_validation_jmespath="body",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=int(IDEMPOTENCY_TTL.total_seconds()),
+    )
 
 
 @cache
 def _idempotency_store() -> DynamoDBPersistenceLayer:
     # Built on first use, not at import: importing the handler must not need the table.
     # One per process and per prefix: Powertools keeps its configuration on the instance.
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
     return DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
 
 
@@ -184,17 +198,34 @@ def _place_once(*, attempt: dict[str, Any]) -> dict[str, Any]:
     same key with another body (IdempotencyValidationError) and deletes the record when
     placing fails, so a refused order can be sent again under its key."""
 
+    from aws_lambda_powertools.utilities.idempotency import idempotent_function
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
     def place(attempt: dict[str, Any]) -> dict[str, Any]:
         request = CreateOrderRequest.model_validate(attempt["body"])
         return _place(request, attempt["customer_id"]).model_dump(mode="json")
 
+    config = _idempotency_config()
+    config.register_lambda_context(app.lambda_context)
     once = idempotent_function(
         data_keyword_argument="attempt",
         persistence_store=_idempotency_store(),
-        config=IDEMPOTENCY,
+        config=config,
         key_prefix=IDEMPOTENCY_PREFIX,
     )(place)
-    result: dict[str, Any] = once(attempt=attempt)
+    try:
+        result: dict[str, Any] = once(attempt=attempt)
+    except IdempotencyValidationError as error:
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was used with another body; use a new key for a new order"
+        ) from error
+    except IdempotencyAlreadyInProgressError as error:
+        raise IdempotencyKeyInProgress(
+            "a request with this Idempotency-Key is still running"
+        ) from error
     return result
 
 
@@ -330,7 +361,6 @@ def _caller() -> Caller:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    IDEMPOTENCY.register_lambda_context(context)
     refusal = gate.refuse_early(event)
     if refusal is not None:
         return refusal

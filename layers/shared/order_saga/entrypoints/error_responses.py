@@ -11,10 +11,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 
 from order_saga.entrypoints.http import ErrorBody, Problem, field_name, problems_for, status_for
 from order_saga.errors import SagaError
@@ -42,20 +38,6 @@ def install(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(RequestUnsupportedContentType)
     def unsupported_content_type(error: RequestUnsupportedContentType) -> Response[Any]:
         return error_response(415, "UnsupportedMediaType", f"send the body as {JSON}")
-
-    @app.exception_handler(IdempotencyValidationError)
-    def key_reused(error: IdempotencyValidationError) -> Response[Any]:
-        return error_response(
-            422,
-            "IdempotencyKeyReused",
-            "this Idempotency-Key was used with another body; use a new key for a new order",
-            [Problem(field="header.idempotency-key", reason="used before with another body")],
-        )
-
-    @app.exception_handler(IdempotencyAlreadyInProgressError)
-    def key_in_progress(error: IdempotencyAlreadyInProgressError) -> Response[Any]:
-        message = "a request with this Idempotency-Key is still running"
-        return error_response(409, "IdempotencyKeyInProgress", message)
 
     @app.exception_handler(SagaError)
     def refused(error: SagaError) -> Response[Any]:

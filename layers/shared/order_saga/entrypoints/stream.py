@@ -27,11 +27,9 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from pydantic import BaseModel, ConfigDict
 
 from order_saga import bootstrap
-from order_saga.adapters.dynamodb_event_store import record_from_item
 from order_saga.entrypoints.step import parse
 from order_saga.errors import EarlierEventFailed, OrderNotFound, PoisonRecord
 from order_saga.observability import logger, metrics, tracer
@@ -57,13 +55,13 @@ class _StreamRecord(BaseModel):
     """The envelope every record of a DynamoDB stream batch has; its image is judged later,
     record by record (a bad one is a poison record, not a bad batch)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     eventName: str  # Lambda's own field names
     dynamodb: dict[str, Any]
 
 
 class _StreamBatch(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     Records: list[_StreamRecord]
 
 
@@ -95,6 +93,10 @@ def decode(record: Mapping[str, Any]) -> RecordedEvent:
     image = (record.get("dynamodb") or {}).get("NewImage")
     if not image:
         raise PoisonRecord("the record has no NewImage (the stream's view must be NEW_IMAGE)")
+    # Imported at first use, as bootstrap.ports() imports boto3: this module reads images
+    # with boto3's deserializer, and the handler's import should not load boto3.
+    from order_saga.adapters.dynamodb_event_store import record_from_item
+
     try:
         recorded = record_from_item(image)
         recorded.to_domain()
@@ -115,6 +117,12 @@ class ConsumerBatch:
         self.consumer = consumer
         self.ports = ports
         self.blocked: set[str] = set()
+        # Imported here, with the store: Powertools' idempotency package imports boto3.
+        from aws_lambda_powertools.utilities.idempotency import (
+            IdempotencyConfig,
+            idempotent_function,
+        )
+
         config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_SECONDS)
         config.register_lambda_context(context)  # a crashed attempt's key frees up in time
         self._settle_once = idempotent_function(
