@@ -53,6 +53,12 @@ each removes a cost that grows with load or with history.
     idempotency records are completed with one, a third of a step's DynamoDB calls);
     every use of the parsed tree goes through a Validator that deep-copies it first, so
     one tree serves every call.
+11. DynamoDB answers read as JSON directly, by the handlers' SDK this time. botocore
+    walks every answer value by value against the service model, to turn blobs and
+    timestamps into Python types; a DynamoDB data-plane answer has neither, unless an
+    item holds a binary attribute. Those answers (and only when the body shows no
+    binary attribute) are ``json.loads`` of the body, which is what the walk returns
+    for them.
 
 They patch moto's classes and functions for the whole process, once.
 """
@@ -74,6 +80,7 @@ _MARK = "_order_saga_patched"
 def apply() -> None:
     """Apply the fixes (once), and forget clients built for an earlier mock: each
     runtime has its own Lambda endpoint."""
+    from botocore.parsers import JSONParser
     from moto.core import responses as moto_responses
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
@@ -94,6 +101,7 @@ def apply() -> None:
     _patch(DynamoDBBackend, "transact_write_items", _without_table_copies)
     _patch(Table, "query", _partition_only)
     _patch(DynamoHandler, "serialized", _as_json)
+    _patch(JSONParser, "_handle_json_body", _dynamodb_read_as_json)
     _patch(moto_responses, "method_names_from_class", _cached)
     _patch(json_path, "parse", _cached)
     _patch(result_path, "parse", _cached)
@@ -329,6 +337,24 @@ def _as_json(original: Any) -> Any:
         return original(self, action_result)
 
     return serialized
+
+
+DATA_PLANE_ANSWERS = frozenset(f"{action}Output" for action in DATA_PLANE)
+BINARY_MARKERS = (b'"B":', b'"BS":')
+
+
+def _dynamodb_read_as_json(original: Any) -> Any:
+    def _handle_json_body(self: Any, raw_body: bytes, shape: Any) -> Any:
+        if (
+            shape is not None
+            and shape.name in DATA_PLANE_ANSWERS
+            and "ConsumedCapacity" in shape.members
+            and not any(marker in raw_body for marker in BINARY_MARKERS)
+        ):
+            return self._parse_body_as_json(raw_body)
+        return original(self, raw_body, shape)
+
+    return _handle_json_body
 
 
 def _cached(original: Any) -> Any:
