@@ -59,6 +59,13 @@ each removes a cost that grows with load or with history.
     item holds a binary attribute. Those answers (and only when the body shows no
     binary attribute) are ``json.loads`` of the body, which is what the walk returns
     for them.
+12. An item's size measured once. moto measures every item a Query returns twice,
+    attribute by attribute down every nested map (a quarter of loading a stream), to
+    stop a page at 1 MB. The size is kept on the item; the only in-place change of a
+    stored item is an UpdateItem (a transaction's Update is one too), which forgets it.
+13. A request id drawn in one call. moto draws each answer's 52-character request id
+    one random character at a time (a tenth of a small request's CPU); it is 26 random
+    bytes in hex here, still 52 characters and still unique.
 
 They patch moto's classes and functions for the whole process, once.
 """
@@ -67,6 +74,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +91,7 @@ def apply() -> None:
     from botocore.parsers import JSONParser
     from moto.core import responses as moto_responses
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
     from moto.dynamodb.parsing.expressions import (  # type: ignore[attr-defined]
         UpdateExpressionParser,
@@ -99,10 +108,13 @@ def apply() -> None:
     for handler in (DynamoHandler, DynamoDBStreamsHandler):
         _patch(handler, "call_action", _serialised)
     _patch(DynamoDBBackend, "transact_write_items", _without_table_copies)
+    _patch(Item, "size", _size_kept)
+    _patch(DynamoDBBackend, "update_item", _forgetting_the_size)
     _patch(Table, "query", _partition_only)
     _patch(DynamoHandler, "serialized", _as_json)
     _patch(JSONParser, "_handle_json_body", _dynamodb_read_as_json)
     _patch(moto_responses, "method_names_from_class", _cached)
+    _patch(moto_responses, "gen_amzn_requestid_long", _request_id_in_one_draw)
     _patch(json_path, "parse", _cached)
     _patch(result_path, "parse", _cached)
     if not getattr(UpdateExpressionParser.make, _MARK, False):
@@ -355,6 +367,56 @@ def _dynamodb_read_as_json(original: Any) -> Any:
         return original(self, raw_body, shape)
 
     return _handle_json_body
+
+
+_SIZE = "_order_saga_size"
+
+
+def _size_kept(original: Any) -> Any:
+    def size(self: Any) -> int:
+        kept = self.__dict__.get(_SIZE)
+        if kept is None:
+            kept = self.__dict__[_SIZE] = original(self)
+        return int(kept)
+
+    return size
+
+
+def _forgetting_the_size(original: Any) -> Any:
+    def update_item(
+        self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        try:
+            return original(self, table_name, key, *args, **kwargs)
+        finally:  # changed, or perhaps half changed before a refusal
+            _forget_size(self, table_name, key)
+
+    return update_item
+
+
+def _forget_size(backend: Any, table_name: str, key: dict[str, Any]) -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    try:
+        table = backend.get_table(table_name)
+        hash_value = DynamoType(key[table.hash_key_attr])
+        range_attr = table.range_key_attr
+        range_value = DynamoType(key[range_attr]) if range_attr in key else None
+        item = table.get_item(hash_value, range_value)
+    except Exception:  # no such table or item: nothing kept to forget
+        return
+    if item is not None:
+        item.__dict__.pop(_SIZE, None)
+
+
+def _request_id_in_one_draw(original: Any) -> Any:
+    def gen_amzn_requestid_long(headerdict: dict[str, Any] | None = None) -> str:
+        request_id = os.urandom(26).hex().upper()
+        if isinstance(headerdict, dict):
+            headerdict["x-amzn-requestid"] = request_id
+        return request_id
+
+    return gen_amzn_requestid_long
 
 
 def _cached(original: Any) -> Any:

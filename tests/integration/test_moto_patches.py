@@ -223,3 +223,31 @@ def test_an_item_of_every_attribute_type_reads_back_exactly_as_written(
 
     assert queried["Items"] == [item] == [got] == batch
     assert (queried["Count"], queried["ScannedCount"]) == (1, 1)
+
+
+def test_a_query_pages_at_one_megabyte_by_the_sizes_items_have_after_an_update(
+    table: tuple[Any, str],
+) -> None:
+    client, name = table
+    stream = f"product#{new_id()}"
+    query = {
+        "TableName": name,
+        "KeyConditionExpression": "stream_id = :s",
+        "ExpressionAttributeValues": {":s": {"S": stream}},
+    }
+    for version in (1, 2, 3):
+        put(client, name, stream, version)
+    assert "LastEvaluatedKey" not in client.query(**query)  # small: one page, sizes kept
+
+    for version in (1, 2, 3):  # each grows to about 390 KB in place
+        client.update_item(
+            TableName=name,
+            Key={"stream_id": {"S": stream}, "version": {"N": str(version)}},
+            UpdateExpression="SET #p = :p",
+            ExpressionAttributeNames={"#p": "padding"},
+            ExpressionAttributeValues={":p": {"S": "x" * 390_000}},
+        )
+    first = client.query(**query)
+
+    assert len(first["Items"]) < 3
+    assert "LastEvaluatedKey" in first
