@@ -63,7 +63,12 @@ each removes a cost that grows with load or with history.
     attribute by attribute down every nested map (a quarter of loading a stream), to
     stop a page at 1 MB. The size is kept on the item; the only in-place change of a
     stored item is an UpdateItem (a transaction's Update is one too), which forgets it.
-13. A request id drawn in one call. moto draws each answer's 52-character request id
+13. Answers turned into plain data in one pass of type checks. moto walks every answer
+    to expand its model objects, asking each string in it whether it is a datetime, a
+    DynamoType or has ``to_json``; an answer's items are attribute values over plain
+    dictionaries, lists and strings, which are now recognised first (binary values
+    and anything else still go to moto's own walk).
+14. A request id drawn in one call. moto draws each answer's 52-character request id
     one random character at a time (a tenth of a small request's CPU); it is 26 random
     bytes in hex here, still 52 characters and still unique.
 
@@ -90,6 +95,7 @@ def apply() -> None:
     runtime has its own Lambda endpoint."""
     from botocore.parsers import JSONParser
     from moto.core import responses as moto_responses
+    from moto.dynamodb import responses as dynamodb_responses
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
@@ -109,6 +115,7 @@ def apply() -> None:
         _patch(handler, "call_action", _serialised)
     _patch(DynamoDBBackend, "transact_write_items", _without_table_copies)
     _patch(Item, "size", _size_kept)
+    _patch(dynamodb_responses, "dynamo_to_dict", _plain_data_first)
     _patch(DynamoDBBackend, "update_item", _forgetting_the_size)
     _patch(Table, "query", _partition_only)
     _patch(DynamoHandler, "serialized", _as_json)
@@ -367,6 +374,27 @@ def _dynamodb_read_as_json(original: Any) -> Any:
         return original(self, raw_body, shape)
 
     return _handle_json_body
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain_data_first(original: Any) -> Any:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    def dynamo_to_dict(obj: Any) -> Any:
+        kind = type(obj)
+        if kind in _PLAIN:
+            return obj
+        if kind is dict:
+            return {key: dynamo_to_dict(value) for key, value in obj.items()}
+        if kind is list:
+            return [dynamo_to_dict(value) for value in obj]
+        if kind is DynamoType and obj.type not in ("B", "BS"):
+            return {obj.type: dynamo_to_dict(obj.value)}
+        return original(obj)  # binary values, datetimes, objects with to_json
+
+    return dynamo_to_dict
 
 
 _SIZE = "_order_saga_size"
