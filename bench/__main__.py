@@ -32,7 +32,7 @@ RESULTS = Path(__file__).with_name("results") / "latest.json"
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--orders", type=int, default=200, help="orders for throughput")
-    parser.add_argument("--concurrency", type=int, default=16, help="orders in flight")
+    parser.add_argument("--concurrency", type=int, default=8, help="orders in flight")
     parser.add_argument("--products", type=int, default=20, help="products they share")
     parser.add_argument("--rounds", type=int, default=11, help="cold start processes each")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each path")
