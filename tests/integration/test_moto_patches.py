@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 TEMPLATE = Template()
 PREFIX = f"fixes-{uuid.uuid4().hex[:8]}-"
 SNAPSHOTS = f"{PREFIX}SnapshotTable"
+IDEMPOTENCY = f"{PREFIX}IdempotencyTable"
 
 
 def new_id() -> str:
@@ -251,3 +252,58 @@ def test_a_query_pages_at_one_megabyte_by_the_sizes_items_have_after_an_update(
 
     assert len(first["Items"]) < 3
     assert "LastEvaluatedKey" in first
+
+
+@pytest.mark.parametrize(
+    ("expression", "values"),
+    [
+        ("SET #a = :a, #b = :b", {":a": {"S": "COMPLETED"}, ":b": {"N": "1764374400"}}),
+        ("SET #a = :a, #b = :b", {":a": {"S": "done"}, ":b": {"L": [{"S": "x"}]}}),
+        ("SET #a = :a REMOVE #b", {":a": {"S": "done"}}),
+    ],
+)
+def test_an_update_item_leaves_the_item_as_moto_itself_would(
+    table: tuple[Any, str], expression: str, values: dict[str, Any]
+) -> None:
+    client, name = table[0], IDEMPOTENCY  # no stream: the table a plain SET goes direct on
+    key = {"id": {"S": f"step.x#{new_id()}"}}
+    original = {**key, "a": {"S": "INPROGRESS"}, "b": {"N": "1"}, "c": {"S": "kept"}}
+    client.put_item(TableName=name, Item=original)
+    request = {
+        "TableName": name,
+        "Key": key,
+        "UpdateExpression": expression,
+        "ExpressionAttributeNames": {"#a": "a", "#b": "b"},
+        "ExpressionAttributeValues": values,
+        "ReturnValues": "ALL_NEW",
+    }
+
+    answer = client.update_item(**request)["Attributes"]
+    stored = client.get_item(TableName=name, Key=key, ConsistentRead=True)["Item"]
+
+    expected = dict(original, a=values[":a"])
+    if ":b" in values:
+        expected["b"] = values[":b"]
+    else:
+        del expected["b"]
+    assert answer == stored == expected
+
+
+def test_an_update_item_that_sets_a_key_attribute_is_still_refused(
+    table: tuple[Any, str],
+) -> None:
+    client, name = table[0], IDEMPOTENCY  # no stream: the table a plain SET goes direct on
+    key = {"id": {"S": f"step.x#{new_id()}"}}
+    client.put_item(TableName=name, Item={**key, "a": {"S": "x"}})
+
+    with pytest.raises(ClientError) as refused:
+        client.update_item(
+            TableName=name,
+            Key=key,
+            UpdateExpression="SET #a = :a, #v = :v",
+            ExpressionAttributeNames={"#a": "a", "#v": "id"},
+            ExpressionAttributeValues={":a": {"S": "y"}, ":v": {"S": "other"}},
+        )
+
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert client.get_item(TableName=name, Key=key)["Item"]["a"] == {"S": "x"}
