@@ -27,6 +27,7 @@ import boto3
 from bench.costs import Usage
 from bench.meter import Meter
 from local_runtime.lambda_service import Fault
+from local_runtime.sample_catalog import ADDRESS
 from order_saga import bootstrap
 from order_saga.adapters.event_store import MAX_EVENTS_PER_APPEND
 from order_saga.domain.events import StockReserved
@@ -38,14 +39,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from local_runtime.runtime import Execution, LocalRuntime
-
-ADDRESS = {
-    "street": "1 Main St",
-    "city": "Seattle",
-    "state": "WA",
-    "postal_code": "98101",
-    "country": "US",
-}
 
 
 class InjectedFault(Exception):

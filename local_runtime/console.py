@@ -30,7 +30,7 @@ import boto3
 from local_runtime.asl_graph import Graph, graph_of, mermaid
 from local_runtime.execution_history import painted, steps_of, taken
 from local_runtime.http_server import LocalResponse
-from local_runtime.sample_catalog import SAMPLE_PRODUCTS
+from local_runtime.sample_catalog import ADDRESS, SAMPLE_PRODUCTS
 from order_saga.errors import OrderNotFound
 from order_saga.service_layer.catalog import stock_product
 from order_saga.service_layer.views import order_events, order_view, stock_level
@@ -55,13 +55,6 @@ EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", 
 ORDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 CONSOLE_CUSTOMER = "cust-console"
 SAMPLE_KINDS = ("success", "declined", "out_of_stock")
-ADDRESS = {
-    "street": "1 Main St",
-    "city": "Seattle",
-    "state": "WA",
-    "postal_code": "98101",
-    "country": "US",
-}
 
 
 class ConsoleError(Exception):

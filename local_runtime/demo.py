@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from local_runtime.inspection import events_view, notifications_view
 from local_runtime.lambda_service import Fault
 from local_runtime.runtime import LocalRuntime
-from local_runtime.sample_catalog import SAMPLE_PRODUCTS, seed
+from local_runtime.sample_catalog import ADDRESS, SAMPLE_PRODUCTS, seed
 from order_saga.errors import GatewayUnavailable, OrderNotFound
 from order_saga.service_layer.views import order_events, order_view, stock_level
 
@@ -27,13 +27,6 @@ if TYPE_CHECKING:
     from order_saga.service_layer.ports import Ports
 
 CUSTOMER = {"X-Customer-Id": "cust-demo"}
-ADDRESS = {
-    "street": "1 Main St",
-    "city": "Seattle",
-    "state": "WA",
-    "postal_code": "98101",
-    "country": "US",
-}
 
 
 @dataclass(frozen=True)

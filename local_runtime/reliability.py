@@ -33,6 +33,7 @@ import boto3
 
 from local_runtime.lambda_service import Fault, ProcessExited
 from local_runtime.runtime import LocalRuntime
+from local_runtime.sample_catalog import ADDRESS
 from ops.invariants import InvariantReport, check_store, gateway_ledger
 from order_saga.errors import StorageError
 from order_saga.service_layer.catalog import stock_product
@@ -44,13 +45,6 @@ if TYPE_CHECKING:
     from order_saga.adapters.payment_gateway import SimulatedPaymentGateway
     from order_saga.service_layer.ports import Ports
 
-ADDRESS = {
-    "street": "1 Main St",
-    "city": "Seattle",
-    "state": "WA",
-    "postal_code": "98101",
-    "country": "US",
-}
 FORWARD = ("ProcessPaymentFunction", "ReserveInventoryFunction", "ConfirmOrderFunction")
 COMPENSATION = ("RefundPaymentFunction", "ReleaseInventoryFunction", "CancelOrderFunction")
 STEP_FAULTS = ("crash_before_write", "crash_after_write", "delivered_twice", "throttled")

@@ -1,4 +1,4 @@
-"""The sample shop the demo and the local API start with."""
+"""The sample shop the demo and the local API start with, and where its sample orders go."""
 
 from __future__ import annotations
 
@@ -17,6 +17,15 @@ SAMPLE_PRODUCTS = (
     ("sku-pour-over-kettle", "Pour-over kettle", Decimal("59.00"), 60),
     ("sku-burr-grinder", "Burr grinder", Decimal("149.99"), 3),
 )
+
+ADDRESS = {
+    "street": "1 Main St",
+    "city": "Seattle",
+    "state": "WA",
+    "postal_code": "98101",
+    "country": "US",
+}
+"""The shipping address of every sample order (demo, console, bench, reliability, tests)."""
 
 
 def seed(ports: Ports) -> list[str]:

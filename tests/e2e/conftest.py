@@ -17,7 +17,7 @@ from local_runtime import console
 from local_runtime.http_server import LocalApiServer
 from local_runtime.local_pages import mount
 from local_runtime.runtime import Execution, LocalRuntime
-from local_runtime.sample_catalog import seed
+from local_runtime.sample_catalog import ADDRESS, seed
 from order_saga.service_layer.catalog import stock_product
 from order_saga.service_layer.views import order_view, stock_level
 from tests.e2e.store_invariants import StoreInvariants
@@ -27,14 +27,6 @@ if TYPE_CHECKING:
 
     from order_saga.adapters.payment_gateway import SimulatedPaymentGateway
     from order_saga.service_layer.ports import Ports
-
-ADDRESS = {
-    "street": "1 Main St",
-    "city": "Seattle",
-    "state": "WA",
-    "postal_code": "98101",
-    "country": "US",
-}
 
 
 @pytest.fixture(scope="session")

@@ -7,17 +7,10 @@ from typing import TYPE_CHECKING
 
 from local_runtime.lambda_service import Fault
 from order_saga.errors import GatewayUnavailable
+from tests.e2e.conftest import ADDRESS
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import Client, Shop
-
-ADDRESS = {
-    "street": "1 Main St",
-    "city": "Seattle",
-    "state": "WA",
-    "postal_code": "98101",
-    "country": "US",
-}
 
 
 def place(client: Client, items: list[tuple[str, int]]) -> str:
