@@ -49,7 +49,7 @@ from order_saga.service_layer import orders, views
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
+        BasePersistenceLayer,
         IdempotencyConfig,
     )
 
@@ -184,13 +184,13 @@ def _idempotency_config() -> IdempotencyConfig:
     )
 
 
-@cache
-def _idempotency_store() -> DynamoDBPersistenceLayer:
-    # Built on first use, not at import: importing the handler must not need the table.
-    # One per process and per prefix: Powertools keeps its configuration on the instance.
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-    return DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
+def _idempotency_store() -> BasePersistenceLayer:
+    # The composition root's stores, as the saga steps and stream consumers use them: one
+    # persistence layer per key prefix, on the function's own DynamoDB client.
+    stores = bootstrap.ports().idempotency
+    if stores is None:
+        raise RuntimeError("no idempotency store: the Api function needs IDEMPOTENCY_TABLE")
+    return stores.for_consumer(IDEMPOTENCY_PREFIX)
 
 
 def _place_once(*, attempt: dict[str, Any]) -> dict[str, Any]:
