@@ -16,7 +16,6 @@ from local_runtime.patches.speed import (
     dynamodb_reads,
     dynamodb_writes,
     moto_core,
-    sdk_json,
     stepfunctions,
 )
 
@@ -31,4 +30,3 @@ def apply() -> None:
     dynamodb_reads.apply()
     stepfunctions.apply()
     moto_core.apply()
-    sdk_json.apply()
