@@ -39,25 +39,25 @@ browser:  ## Debian's Chromium for the console's browser tests, when it is missi
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 demo: $(STAMP)  ## four sample orders through the real ASL on the local runtime
-	$(PY) -m local_runtime.demo
+	$(PY) -m local_runtime demo
 
 serve: $(STAMP) $(CONSOLE_STAMP)  ## the order API and its console on http://127.0.0.1:3000 (Ctrl-C stops it)
-	$(PY) -m local_runtime.http_server
+	$(PY) -m local_runtime serve
 
 openapi: $(STAMP)  ## regenerate openapi.json from the API's routes and models
 	$(PY) -m order_saga.entrypoints.openapi openapi.json
 
 diagram: $(STAMP)  ## docs/state-machine.mmd and the README's diagram, drawn from the ASL
-	$(PY) -m local_runtime.diagram
+	$(PY) -m local_runtime diagram
 
 seed: $(STAMP)  ## stock the sample catalog into a deployed stack: make seed STACK=order-saga-dev
-	$(PY) -m local_runtime.seed --stack "$(STACK)"
+	$(PY) -m local_runtime seed --stack "$(STACK)"
 
 test: validate browser $(CONSOLE_STAMP)  ## the template checks, then the whole suite (cfn-lint runs inside it too)
 	$(PY) -m pytest -n 2 -q
 
 reliability: $(STAMP)  ## 200 orders at once for 50 units, 500 orders under random faults, re-drive; the invariants
-	$(PY) -m local_runtime.reliability
+	$(PY) -m local_runtime reliability
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -11,21 +11,21 @@ import sys
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import parse_qsl
 
 import boto3
-import botocore.session
-from botocore import UNSIGNED
-from botocore.config import Config
 from moto import mock_aws
 
-from local_runtime import moto_patches
-from local_runtime.clock import set_time_scale
-from local_runtime.lambda_service import Functions, LambdaServer
-from local_runtime.messaging import Messaging
-from local_runtime.metrics_tap import MetricsTap
-from local_runtime.stream_driver import StreamDriver
-from local_runtime.template import REGION, Template
+from local_runtime import patches
+from local_runtime.emulator.api_gateway import API_FUNCTION, proxy_event
+from local_runtime.emulator.clock import set_time_scale
+from local_runtime.emulator.lambda_service import Functions, LambdaServer
+from local_runtime.emulator.messaging import Messaging
+from local_runtime.emulator.metrics_tap import MetricsTap
+from local_runtime.emulator.stream_driver import StreamDriver
+from local_runtime.emulator.tables import create_tables
+from local_runtime.emulator.template import REGION, Template
+from local_runtime.patches.hooks import finished
+from local_runtime.patches.speed import sdk_session
 from ops.redrive import Outcome, redrive
 
 if TYPE_CHECKING:
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from order_saga.service_layer.ports import Ports
 
 STATE_MACHINE = "OrderSagaStateMachine"
-API_FUNCTION = "ApiFunction"
 MANUAL_REVIEW_QUEUE = "ManualReviewQueue"
 MOTO_CONFIG: dict[str, Any] = {
     "stepfunctions": {"execute_state_machine": True},
@@ -47,7 +46,7 @@ LOCAL_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
     "POWERTOOLS_TRACE_DISABLED": "true",
-    # Notifications are kept (runtime.ports.notifier), not sent: see local_runtime/inspection.py.
+    # Notifications are kept (runtime.ports.notifier), not sent (see console/inspection.py).
     "NOTIFIER": "recording",
     # No authorizer runs locally: the Api function takes X-Customer-Id / X-Role instead.
     "LOCAL_IDENTITY_HEADERS": "true",
@@ -86,7 +85,7 @@ class LocalRuntime:
         time_scale: float = 1.0,
     ) -> None:
         """``time_scale`` shortens the interpreter's Retry waits and task timeouts and the
-        functions' timeouts (see local_runtime.clock); 1.0 plays them as deployed."""
+        functions' timeouts (see local_runtime.emulator.clock); 1.0 plays them as deployed."""
         self.template = template or Template()
         self.log_level = log_level
         self.time_scale = time_scale
@@ -119,8 +118,8 @@ class LocalRuntime:
         os.environ.update(LOCAL_ENVIRONMENT)
         self._mock = mock_aws(config=cast("DefaultConfig", MOTO_CONFIG))
         self._mock.start()
-        moto_patches.apply()  # moto made safe and lean for many sagas at once
-        boto3.setup_default_session(botocore_session=_lean_session())
+        patches.apply()  # moto made safe and lean for many sagas at once
+        sdk_session.install()
         self.server = LambdaServer(self.functions).start()
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.server.endpoint
         os.environ.update(self.function_environment())
@@ -230,7 +229,7 @@ class LocalRuntime:
 
     def drain_streams(self) -> int:
         """Run the stream consumers on everything appended so far, as their event source
-        mappings would (local_runtime/stream_driver.py); returns the records read."""
+        mappings would (local_runtime/emulator/stream_driver.py); returns the records read."""
         assert self.streams is not None, "the runtime is not started"
         return self.streams.drain()
 
@@ -264,7 +263,7 @@ class LocalRuntime:
         client = self._stepfunctions()
         arn = self.execution_arn(order_id)
         deadline = time.monotonic() + timeout
-        ended = moto_patches.finished(arn)
+        ended = finished(arn)
         while True:
             # Woken when the interpreter records the end; each poll would be a
             # request through moto, taking CPU from the sagas being waited for.
@@ -287,22 +286,6 @@ class LocalRuntime:
             request["nextToken"] = page["nextToken"]
 
 
-def _lean_session() -> botocore.session.Session:
-    """A session whose clients (the handlers' among them) sign nothing, since moto
-    checks no signatures, and send a fixed User-Agent instead of rebuilding botocore's
-    twice per request: together a fifth of every request's CPU. Its pools keep a
-    connection to the Lambda server for every saga in flight (botocore keeps 10)."""
-    session = botocore.session.get_session()
-    session.set_default_client_config(
-        Config(
-            signature_version=UNSIGNED,
-            user_agent="order-saga-local-runtime",
-            max_pool_connections=256,
-        )
-    )
-    return session
-
-
 def retries(history: list[dict[str, Any]]) -> int:
     """Task attempts beyond the first in each task state: each is billed as a transition."""
     extra = 0
@@ -314,74 +297,3 @@ def retries(history: list[dict[str, Any]]) -> int:
             attempts += 1
             extra += attempts > 1
     return extra
-
-
-def create_tables(template: Template, dynamodb: Any, prefix: str = "") -> dict[str, str]:
-    """Every AWS::DynamoDB::Table of the template, with its own keys, indexes and stream.
-    Returns the table names by logical id (each name is ``prefix`` + the template's)."""
-    names = {}
-    for table in template.tables().values():
-        props = template.resolve(table.properties)
-        name = names[table.logical_id] = prefix + table.name
-        request: dict[str, Any] = {
-            "TableName": name,
-            "KeySchema": props["KeySchema"],
-            "AttributeDefinitions": props["AttributeDefinitions"],
-            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
-        }
-        if "GlobalSecondaryIndexes" in props:
-            request["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-        if "StreamSpecification" in props:
-            request["StreamSpecification"] = {
-                "StreamEnabled": True,
-                **props["StreamSpecification"],
-            }
-        dynamodb.create_table(**request)
-        ttl = props.get("TimeToLiveSpecification")
-        if ttl:
-            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
-    return names
-
-
-def proxy_event(
-    method: str,
-    path: str,
-    body: Any,
-    headers: dict[str, str],
-    *,
-    resource: str | None = None,
-    path_parameters: dict[str, str] | None = None,
-    source_ip: str = "127.0.0.1",
-    base64_body: bool = False,
-) -> dict[str, Any]:
-    """An API Gateway REST (v1) proxy event, as `sam local start-api` would build it.
-    ``resource`` is the matched route ("/orders/{order_id}"); the path stays as sent."""
-    path_only, _, query = path.partition("?")
-    pairs = parse_qsl(query, keep_blank_values=True)
-    multi_query: dict[str, list[str]] = {}
-    for key, value in pairs:
-        multi_query.setdefault(key, []).append(value)
-    all_headers = dict(headers)
-    if body is not None and not any(key.lower() == "content-type" for key in headers):
-        all_headers["Content-Type"] = "application/json"
-    return {
-        "resource": resource or path_only,
-        "path": path_only,
-        "httpMethod": method.upper(),
-        "headers": all_headers,
-        "multiValueHeaders": {key: [value] for key, value in all_headers.items()},
-        "queryStringParameters": {key: values[-1] for key, values in multi_query.items()} or None,
-        "multiValueQueryStringParameters": multi_query or None,
-        "pathParameters": path_parameters,
-        "requestContext": {
-            "httpMethod": method.upper(),
-            "path": path_only,
-            "resourcePath": resource or path_only,
-            "stage": "local",
-            "requestId": f"local-{time.monotonic_ns()}",
-            "identity": {"sourceIp": source_ip},
-            "authorizer": {},
-        },
-        "body": body if isinstance(body, str) or body is None else json.dumps(body),
-        "isBase64Encoded": base64_body,
-    }

@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from local_runtime import console
-from local_runtime.http_server import LocalApiServer
-from local_runtime.local_pages import mount
+from local_runtime.emulator.api_gateway import LocalApiServer
 from local_runtime.runtime import Execution, LocalRuntime
 from local_runtime.sample_catalog import ADDRESS, seed
+from local_runtime.tools.serve import mount_pages
 from order_saga.service_layer.catalog import stock_product
 from order_saga.service_layer.views import order_view, stock_level
 from tests.e2e.store_invariants import StoreInvariants
@@ -31,7 +30,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def runtime() -> Iterator[LocalRuntime]:
-    # Retry waits and timeouts a tenth as long as deployed (local_runtime.clock).
+    # Retry waits and timeouts a tenth as long as deployed (local_runtime.emulator.clock).
     with LocalRuntime(time_scale=0.1) as local:
         yield local
 
@@ -61,8 +60,7 @@ def api_server(runtime: LocalRuntime) -> Iterator[LocalApiServer]:
     assert runtime.ports is not None
     seed(runtime.ports)
     server = LocalApiServer(runtime, port=0)
-    mount(server, runtime)
-    console.mount(server, runtime)
+    mount_pages(server, runtime)
     server.start()
     yield server
     server.stop()

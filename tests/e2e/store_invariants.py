@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from local_runtime.store_watch import StoreWatch
+from local_runtime.emulator.store_watch import StoreWatch
 from ops.invariants import InvariantChecker, InvariantReport, gateway_ledger
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from local_runtime.template import function_arn
+from local_runtime.emulator.template import function_arn
 from order_saga.service_layer.catalog import stock_product
 from tests.e2e.conftest import ADDRESS
 

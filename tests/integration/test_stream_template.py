@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from local_runtime.stream_driver import stream_mappings
-from local_runtime.template import ROOT, Template
+from local_runtime.emulator.stream_mappings import stream_mappings
+from local_runtime.emulator.template import ROOT, Template
 from order_saga.bootstrap import FAILURE_QUEUE_VARIABLES
 
 TEMPLATE = Template()

@@ -2,7 +2,7 @@
 functions and the errors; every step's idempotency records are fenced to its own key
 prefix; the manual-review queue, the alarms and the saga's time limit are in place.
 
-The template is read with local_runtime.template (intrinsics resolved to local names),
+The template is read with local_runtime.emulator.template (intrinsics resolved to local names),
 the ASL with its DefinitionSubstitutions applied.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from local_runtime.template import Template
+from local_runtime.emulator.template import Template
 from order_saga import bootstrap, errors
 from order_saga.adapters.catalog import InMemoryCatalog
 from order_saga.adapters.event_store import InMemoryEventStore

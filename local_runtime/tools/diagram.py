@@ -4,7 +4,7 @@ Writes docs/state-machine.mmd (Mermaid) and puts the same flowchart between the 
 in README.md, where GitHub renders it. ``--check`` changes nothing and exits 1 when
 either differs from what the ASL draws (a test runs the same comparison).
 
-    python -m local_runtime.diagram [--check]
+    python -m local_runtime diagram [--check]
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from local_runtime.asl_graph import graph_of, mermaid
-from local_runtime.template import ROOT, Template
+from local_runtime.console.asl_graph import graph_of, mermaid
+from local_runtime.emulator.template import ROOT, Template
 
 MERMAID_FILE = ROOT / "docs" / "state-machine.mmd"
 README = ROOT / "README.md"
@@ -43,7 +43,9 @@ def readme_with(readme: str, flowchart: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m local_runtime diagram", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 on drift")
     args = parser.parse_args(argv)
     flowchart = diagram()
@@ -58,7 +60,3 @@ def main(argv: list[str] | None = None) -> int:
             path.write_text(wanted[path])
             print(f"wrote {name}")
     return 1 if args.check and stale else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

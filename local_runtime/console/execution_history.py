@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from local_runtime.asl_graph import Edge, Graph
+    from local_runtime.console.asl_graph import Edge, Graph
 
 # The events that end one attempt of a task with an error, and their details' key.
 ATTEMPT_FAILED = {

@@ -1,4 +1,4 @@
-"""`make demo`: three sample orders through the real state machine, on the local runtime.
+"""`make demo`: sample orders through the real state machine, on the local runtime.
 
 One succeeds, one has its payment declined, one runs out of stock, and a fourth runs
 out of stock while the payment gateway refuses the refund three times: the saga puts
@@ -10,14 +10,15 @@ does not end as it should. It ends with the metrics the handlers emitted (EMF).
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from local_runtime.inspection import events_view, notifications_view
-from local_runtime.lambda_service import Fault
+from local_runtime.console.inspection import events_view, notifications_view
+from local_runtime.emulator.lambda_service import Fault
 from local_runtime.runtime import LocalRuntime
 from local_runtime.sample_catalog import ADDRESS, SAMPLE_PRODUCTS, seed
 from order_saga.errors import GatewayUnavailable, OrderNotFound
@@ -234,7 +235,10 @@ def run_scenario(runtime: LocalRuntime, number: int, scenario: Scenario) -> bool
     return as_expected
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(
+        prog="python -m local_runtime demo", description=__doc__.splitlines()[0]
+    ).parse_args(argv)
     started = time.perf_counter()
     print("Order saga demo: statemachine/order_saga.asl.json and the handlers in functions/,")
     print("run by moto's Step Functions interpreter and DynamoDB (no AWS account, no Docker).")
@@ -245,7 +249,3 @@ def main() -> int:
     if not ok:
         print("Some orders did not end as expected.", file=sys.stderr)
     return 0 if ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -16,13 +16,13 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from local_runtime.http_server import LocalResponse
-from local_runtime.inspection import events_view, failures_view, notifications_view
+from local_runtime.console.inspection import events_view, failures_view, notifications_view
+from local_runtime.emulator.api_gateway import LocalResponse
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from local_runtime.http_server import LocalApiServer, LocalRequest
+    from local_runtime.emulator.api_gateway import LocalApiServer, LocalRequest
     from local_runtime.runtime import LocalRuntime
 
 

@@ -1,4 +1,4 @@
-"""`make serve`: the order API on http://127.0.0.1:3000, as API Gateway would serve it.
+"""The order API on 127.0.0.1 (`make serve`: port 3000), as API Gateway would serve it.
 
 Each request to a route of template.yaml's OrderApi becomes an API Gateway REST proxy
 event (resource, path parameters, query, headers) for the real Api function, invoked
@@ -9,29 +9,28 @@ MISSING_AUTHENTICATION_TOKEN), and so is a body over API Gateway's 10 MB.
 Local-only pages hang off the same server: ``server.register("/local/...", page)``; a
 page answers every path under its prefix and is matched before the API.
 
-    python -m local_runtime.http_server [--port 3000] [--log-level INFO]
+`python -m local_runtime serve` runs it with the console and the local pages
+(local_runtime/tools/serve.py).
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import re
-import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
 
-from local_runtime.runtime import API_FUNCTION, LocalRuntime, proxy_event
-from local_runtime.sample_catalog import SAMPLE_PRODUCTS, seed
+if TYPE_CHECKING:
+    from local_runtime.runtime import LocalRuntime
 
 API = "OrderApi"
+API_FUNCTION = "ApiFunction"
 DEFAULT_PORT = 3000
 MAX_PAYLOAD = 10 * 1024 * 1024
 """API Gateway's limit for a request body; the Api function refuses far less (64 KB)."""
@@ -223,43 +222,45 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # _handle logs one line per request when asked to
 
 
-def main(argv: list[str] | None = None) -> int:
-    # Imported here: they serve pages of this server, and import it.
-    from local_runtime import console
-    from local_runtime.local_pages import mount
-
-    parser = argparse.ArgumentParser(description="The order API on the local runtime.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--log-level", default="WARNING", help="the handlers' log level")
-    args = parser.parse_args(argv)
-    with LocalRuntime(log_level=args.log_level) as runtime:
-        assert runtime.ports is not None
-        seed(runtime.ports)
-        server = LocalApiServer(runtime, args.host, args.port)
-        mount(server, runtime)
-        console.mount(server, runtime)
-        server.start()
-        server.log_requests = True
-        assert runtime.streams is not None
-        runtime.streams.start_polling()  # the stream consumers run as records arrive
-        print(f"Order API on {server.url}  (Ctrl-C stops it)", flush=True)
-        stocked = (f"{pid} ({units} in stock)" for pid, *_, units in SAMPLE_PRODUCTS)
-        print("Catalog: " + ", ".join(stocked))
-        print(f"Try: curl -s {server.url}/products -H 'X-Customer-Id: cust-1'")
-        print(f"Local pages: {server.url}/local/notifications, /local/events, /local/manual-review")
-        print(f"Console: {server.url}/console")
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
-            stop.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            print("\nstopping")
-            server.stop()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def proxy_event(
+    method: str,
+    path: str,
+    body: Any,
+    headers: dict[str, str],
+    *,
+    resource: str | None = None,
+    path_parameters: dict[str, str] | None = None,
+    source_ip: str = "127.0.0.1",
+    base64_body: bool = False,
+) -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy event, as `sam local start-api` would build it.
+    ``resource`` is the matched route ("/orders/{order_id}"); the path stays as sent."""
+    path_only, _, query = path.partition("?")
+    pairs = parse_qsl(query, keep_blank_values=True)
+    multi_query: dict[str, list[str]] = {}
+    for key, value in pairs:
+        multi_query.setdefault(key, []).append(value)
+    all_headers = dict(headers)
+    if body is not None and not any(key.lower() == "content-type" for key in headers):
+        all_headers["Content-Type"] = "application/json"
+    return {
+        "resource": resource or path_only,
+        "path": path_only,
+        "httpMethod": method.upper(),
+        "headers": all_headers,
+        "multiValueHeaders": {key: [value] for key, value in all_headers.items()},
+        "queryStringParameters": {key: values[-1] for key, values in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": path_parameters,
+        "requestContext": {
+            "httpMethod": method.upper(),
+            "path": path_only,
+            "resourcePath": resource or path_only,
+            "stage": "local",
+            "requestId": f"local-{time.monotonic_ns()}",
+            "identity": {"sourceIp": source_ip},
+            "authorizer": {},
+        },
+        "body": body if isinstance(body, str) or body is None else json.dumps(body),
+        "isBase64Encoded": base64_body,
+    }

@@ -1,7 +1,7 @@
 """The template's queues, topics and event buses on moto, and what reached them.
 
 Every AWS::SQS::Queue, AWS::SNS::Topic and AWS::Events::EventBus is created under the
-name the template resolves to locally (local_runtime.template). Each bus also gets a
+name the template resolves to locally (local_runtime.emulator.template). Each bus also gets a
 local-only tap, a rule matching every event of the account with an SQS queue as its
 target, so what the publisher put on the bus can be read back, as a subscriber gets it.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-from local_runtime.template import ACCOUNT, Template
+from local_runtime.emulator.template import ACCOUNT, Template
 
 TAP_RULE = "local-runtime-tap"
 QUEUE_ATTRIBUTES = {

@@ -1,7 +1,7 @@
 """Stock the sample catalog into a deployed stack's tables (or any pair of tables).
 
-    python -m local_runtime.seed --stack order-saga-dev
-    python -m local_runtime.seed --catalog-table NAME --event-store-table NAME
+    python -m local_runtime seed --stack order-saga-dev
+    python -m local_runtime seed --catalog-table NAME --event-store-table NAME
 
 Uses the usual AWS credentials and region. The same code stocks the local runtime for
 `make demo` and `make serve`; products that already have stock are left alone.
@@ -10,7 +10,6 @@ Uses the usual AWS credentials and region. The same code stocks the local runtim
 from __future__ import annotations
 
 import argparse
-import sys
 
 import boto3
 
@@ -29,7 +28,9 @@ def stack_tables(stack: str) -> tuple[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m local_runtime seed", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--stack", help="read the table names from this stack's outputs")
     parser.add_argument("--catalog-table")
     parser.add_argument("--event-store-table")
@@ -51,7 +52,3 @@ def main(argv: list[str] | None = None) -> int:
         done = f"stocked {quantity}" if product_id in stocked else "already stocked"
         print(f"{product_id:<22} {name:<22} {price:>8}  {done}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
