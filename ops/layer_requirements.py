@@ -99,7 +99,7 @@ def closure(roots: list[Requirement]) -> dict[str, str]:
         needed[name] = distribution.version
         for text in distribution.requires or []:
             dependency = Requirement(text)
-            wanted = [""] + sorted(extras)
+            wanted = ["", *sorted(extras)]
             if dependency.marker and not any(
                 dependency.marker.evaluate({**LAMBDA_ENVIRONMENT, "extra": extra})
                 for extra in wanted
