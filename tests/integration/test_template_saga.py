@@ -173,6 +173,26 @@ def test_a_forward_step_retries_every_transient_error_and_a_timeout(state):
     assert "States.Timeout" in retried
 
 
+LAMBDA_SERVICE_ERRORS = (
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "Lambda.Unknown",
+)
+"""Step Functions' "Handle Lambda service exceptions": the 500s Lambda may answer, its
+throttle, and Lambda.Unknown (out of memory, a crashed runtime). None says anything about
+the order, so a forward step retries each before it compensates."""
+
+
+@pytest.mark.parametrize("state", FORWARD)
+def test_a_forward_step_retries_every_lambda_service_error(state):
+    retried = {error for retrier in retriers(state) for error in retrier["ErrorEquals"]}
+
+    assert sorted(set(LAMBDA_SERVICE_ERRORS) - retried) == []
+
+
 @pytest.mark.parametrize("state", FORWARD)
 def test_a_forward_step_hands_every_error_it_does_not_retry_to_the_compensation(state):
     catch_all = [c for c in catchers(state) if "States.ALL" in c["ErrorEquals"]]
