@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from local_runtime.template import Template
+from local_runtime.emulator.template import Template
 
 TEMPLATE = Template()
 RESOURCES = TEMPLATE.resources
