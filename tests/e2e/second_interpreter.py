@@ -117,12 +117,12 @@ class SecondInterpreter:
         self.machine = state_machine(runtime)
         self.definition: dict[str, Any] = json.loads(self.machine["definition"])
 
-    def retry_interval_overrides(self) -> dict[str, list[float]]:
+    def retry_interval_overrides(self, definition: dict[str, Any]) -> dict[str, list[float]]:
         """Each retrier's first pause, in milliseconds, on the runtime's time scale."""
         scale = self.runtime.time_scale
         return {
             name: [1000.0 * scale * retrier.get("IntervalSeconds", 1) for retrier in retry]
-            for name, state in self.definition["States"].items()
+            for name, state in definition["States"].items()
             if (retry := state.get("Retry"))
         }
 
@@ -138,12 +138,15 @@ class SecondInterpreter:
             "StateMachine": {"Id": self.machine["stateMachineArn"], "Name": self.machine["name"]},
         }
 
-    def run(self, order_id: str) -> Run:
+    def run(self, order_id: str, definition: dict[str, Any] | None = None) -> Run:
+        """The order's saga; ``definition`` runs another definition instead, as if it were
+        the saga's (for a probe of the interpreter itself)."""
+        definition = definition or self.definition
         request = {
-            "definition": self.definition,
+            "definition": definition,
             "input": saga_input(order_id),
             "context": self.context(order_id),
-            "retryIntervalOverrides": self.retry_interval_overrides(),
+            "retryIntervalOverrides": self.retry_interval_overrides(definition),
         }
         # Each invocation answered once, as Step Functions invokes: the SDK's own retries
         # would hide an answer of the Lambda service from the interpreter.
@@ -162,9 +165,7 @@ class SecondInterpreter:
             raise RuntimeError(f"{SECOND} could not run order {order_id}:\n{done.stderr}")
         report = json.loads(done.stdout)
         path = list(report["path"])
-        tasks = {
-            name for name, state in self.definition["States"].items() if state["Type"] == "Task"
-        }
+        tasks = {name for name, state in definition["States"].items() if state["Type"] == "Task"}
         return Run(
             interpreter=SECOND,
             order_id=order_id,

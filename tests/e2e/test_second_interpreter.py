@@ -4,12 +4,15 @@ each on a fresh order with the same set-up and the same faults, the tasks answer
 real handlers through the local Lambda service. They must agree on the path (the states
 entered, in order, and each task's attempts) and on the end (status and error).
 
-Where aws-local-stepfunctions is the lenient one, each test says so and checks it:
+Where aws-local-stepfunctions is the lenient one, the tests say so and check it:
 - a Lambda error's Cause is "<errorType>: <errorMessage>", where AWS (and moto) record the
   function's error document as JSON (``lambda_cause``);
 - it invokes Lambda only: the manual-review queue's sqs:sendMessage is answered by its
   driver, and compared with moto's message here;
-- it scales no TimeoutSeconds and plays no backoff or jitter (second_interpreter.py).
+- a task's States.Timeout carries a Cause; an Invoke API error lacks the "Lambda." prefix
+  (the two probes at the end);
+- it scales no TimeoutSeconds and plays no backoff or jitter (second_interpreter.py): a
+  hanging handler must end at its function's Timeout, before either task timer.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import contextlib
 import dataclasses
 import json
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -29,6 +33,7 @@ from order_saga import bootstrap
 from order_saga.errors import GatewayUnavailable
 from order_saga.service_layer.views import order_view
 from tests.e2e.second_interpreter import (
+    MOTO,
     SECOND,
     Run,
     SecondInterpreter,
@@ -234,11 +239,11 @@ def run_both(shop: Shop, second: SecondInterpreter, scenario: Scenario) -> tuple
     """The scenario on moto, then on the second interpreter, each on its own order."""
     timeout = {} if scenario.saga_timeout is None else {"saga_timeout": scenario.saga_timeout}
     runs = []
-    for interpreter in ("moto", SECOND):
+    for interpreter in (MOTO, SECOND):
         order_id = new_order(shop, scenario)
         with wired(**timeout):
             scenario.arm(shop, order_id)
-            if interpreter == "moto":
+            if interpreter == MOTO:
                 runs.append(moto_run(shop.runtime, order_id))
             else:
                 run = second.run(order_id)
@@ -323,7 +328,7 @@ def the_manual_review_messages_match(shop: Shop, moto: Run, second: Run) -> None
 
 def test_the_two_runs_of_a_scenario_are_told_apart_when_they_disagree() -> None:
     """The comparison itself: a different path is named at its first differing state."""
-    moto = Run("moto", "o-1", "FAILED", "OutOfStock", None, None, [*HAPPY_PATH[:2]], [1, 1])
+    moto = Run(MOTO, "o-1", "FAILED", "OutOfStock", None, None, [*HAPPY_PATH[:2]], [1, 1])
     second = dataclasses.replace(
         moto, interpreter=SECOND, path=["ProcessPayment", "CancelOrder"], error="X"
     )
@@ -336,3 +341,69 @@ def test_the_two_runs_of_a_scenario_are_told_apart_when_they_disagree() -> None:
     assert disagreements(moto, dataclasses.replace(moto, attempts=[1, 2])) == [
         f"state ReserveInventory was attempted 1 times by moto, 2 times by {SECOND}"
     ]
+
+
+def test_a_hanging_handler_ends_at_its_function_timeout_before_either_task_timer(
+    runtime: LocalRuntime, second_interpreter: SecondInterpreter
+) -> None:
+    """The hang scenarios' premise: moto's task timers run on the runtime's time scale,
+    the second interpreter's as written, and both are longer than the function's own
+    Timeout (scaled), so Sandbox.Timedout decides the path in both."""
+    for name, state in second_interpreter.definition["States"].items():
+        resource = str(state.get("Resource", ""))
+        if ":function:" not in resource:
+            continue
+        function = runtime.functions.spec(resource)
+        assert function.timeout < state["TimeoutSeconds"], (name, function.timeout)
+
+
+def probe(resource: str, **task: Any) -> dict[str, Any]:
+    """A one-task definition: what the interpreter does with one Lambda call."""
+    return {"StartAt": "Probe", "States": {"Probe": {"Type": "Task", "Resource": resource, **task}}}
+
+
+def function_arn(second: SecondInterpreter, function: str) -> str:
+    """A function's ARN as the saga's definition names its functions."""
+    known = second.definition["States"]["ProcessPayment"]["Resource"]
+    return str(known).replace("ProcessPaymentFunction", function)
+
+
+def test_a_task_timeout_carries_a_cause_in_the_second_interpreter(
+    runtime: LocalRuntime, second_interpreter: SecondInterpreter
+) -> None:
+    """Lenient: AWS records a task's States.Timeout without a Cause, so a Fail state's
+    CausePath on it selects nothing (issue 13, finding 2); aws-local-stepfunctions gives
+    it the Cause "States.Timeout". None of the saga scenarios times a task out (a hanging
+    handler ends at its function's Timeout first), so this is checked on a probe."""
+    marker = uuid.uuid4().hex
+    released = runtime.functions.hold(
+        "ProcessPaymentFunction", lambda payload: payload.get("probe") == marker
+    )
+    definition = probe(
+        function_arn(second_interpreter, "ProcessPaymentFunction"),
+        Parameters={"probe": marker},  # not a command: the handler, once let go, refuses it
+        TimeoutSeconds=1,
+        End=True,
+    )
+    try:
+        run = second_interpreter.run(f"probe-{marker}", definition)
+    finally:
+        released.set()
+
+    assert (run.status, run.error) == ("FAILED", "States.Timeout")
+    assert run.cause == "States.Timeout"  # AWS: no Cause at all
+
+
+def test_an_invoke_api_error_is_named_without_the_lambda_prefix_in_the_second_interpreter(
+    second_interpreter: SecondInterpreter,
+) -> None:
+    """Lenient: Step Functions reports an error of the Invoke API itself (the function
+    never ran) as Lambda.<exception>, such as Lambda.TooManyRequestsException (AWS's
+    "Handle Lambda service exceptions" best practice); aws-local-stepfunctions names it as
+    the AWS SDK does, without the prefix, so the saga's Lambda.* retriers never match an
+    answer of that kind there. The Lambda service answers 404 for a function it lacks."""
+    definition = probe(function_arn(second_interpreter, "NoSuchFunction"), End=True)
+
+    run = second_interpreter.run(f"probe-{uuid.uuid4().hex}", definition)
+
+    assert (run.status, run.error) == ("FAILED", "ResourceNotFoundException")
