@@ -1,7 +1,7 @@
 """A second, independent ASL interpreter: aws-local-stepfunctions (npm, in
 tests/asl_interpreter/) runs the very definition moto runs, its Lambda tasks answered by
 the real handlers through the local runtime's Lambda Invoke API, so faults injected there
-(local_runtime.lambda_service.Fault) reach both interpreters alike.
+(local_runtime.emulator.faults.Fault) reach both interpreters alike.
 
 What it is given, and why:
 
@@ -13,11 +13,16 @@ What it is given, and why:
   retry waits its retrier's IntervalSeconds times the runtime's time scale. The library
   then plays neither BackoffRate nor JitterStrategy, which decide no path here.
 - TimeoutSeconds as written: the library offers no override for it (moto's is scaled,
-  local_runtime/clock.py). A hanging handler ends at its function's Timeout, scaled, far
+  local_runtime/emulator/clock.py). A hanging handler ends at its function's Timeout, scaled, far
   sooner than either task timer, so Sandbox.Timedout decides the path in both.
 - service integrations (arn:aws:states:::sqs:sendMessage) are beyond the library, which
   only invokes Lambda: run.mjs answers them as the service would and reports the call's
-  resolved Parameters, and ``apply_service_calls`` then makes the call on moto.
+  resolved Parameters, and ``apply_service_calls`` then makes the call on moto;
+- a Fail state's CausePath that is an intrinsic function (AWS allows States.Format,
+  States.JsonToString and a few others there: "Fail workflow state" in the Step Functions
+  guide) becomes a fixed Cause: the library reads CausePath as a plain path only and fails
+  the execution with States.Runtime. Paths and ends compare on the error, so nothing
+  decided by the cause is lost; a probe shows the library still lacks it.
 """
 
 from __future__ import annotations
@@ -115,7 +120,7 @@ class SecondInterpreter:
         self.node = node
         self.runtime = runtime
         self.machine = state_machine(runtime)
-        self.definition: dict[str, Any] = json.loads(self.machine["definition"])
+        self.definition = without_cause_intrinsics(json.loads(self.machine["definition"]))
 
     def retry_interval_overrides(self, definition: dict[str, Any]) -> dict[str, list[float]]:
         """Each retrier's first pause, in milliseconds, on the runtime's time scale."""
@@ -180,6 +185,22 @@ class SecondInterpreter:
             ],
             service_calls=list(report["serviceCalls"]),
         )
+
+
+CAUSE_INTRINSICS = ("States.",)
+UNEVALUATED_CAUSE = "CausePath intrinsic not evaluated by " + SECOND
+
+
+def without_cause_intrinsics(definition: dict[str, Any]) -> dict[str, Any]:
+    """The definition with every Fail state's intrinsic CausePath made a fixed Cause."""
+    states = {}
+    for name, state in definition["States"].items():
+        path = state.get("CausePath", "")
+        if state["Type"] == "Fail" and path.startswith(CAUSE_INTRINSICS):
+            state = {key: value for key, value in state.items() if key != "CausePath"}
+            state["Cause"] = UNEVALUATED_CAUSE
+        states[name] = state
+    return {**definition, "States": states}
 
 
 def apply_service_calls(run: Run) -> None:

@@ -117,17 +117,22 @@ def test_a_step_that_hangs_past_its_timeout_is_compensated_and_cancelled(shop: S
     assert shop.stock(product) == 5
 
 
+SHORT_SAGA = timedelta(seconds=0.45)
+"""Shorter than a hung step's (scaled) function timeout of 0.5 s, so the deadline has
+passed by the step's next attempt; long enough for ProcessPayment to start within it."""
+
+
 @pytest.fixture
-def one_second_saga(shop: Shop) -> Iterator[None]:
+def short_saga(shop: Shop) -> Iterator[None]:
     wired = bootstrap.ports()
-    bootstrap.use(dataclasses.replace(wired, saga_timeout=timedelta(seconds=1)))
+    bootstrap.use(dataclasses.replace(wired, saga_timeout=SHORT_SAGA))
     try:
         yield
     finally:
         bootstrap.use(wired)
 
 
-@pytest.mark.usefixtures("one_second_saga")
+@pytest.mark.usefixtures("short_saga")
 def test_an_order_past_the_saga_deadline_is_cancelled_with_reason_timeout(shop: Shop) -> None:
     product = shop.product("15.00", 5)
     # the first attempt takes the function's whole (scaled) timeout, then the deadline is gone
