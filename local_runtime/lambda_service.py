@@ -4,6 +4,9 @@ moto runs no Lambda code without Docker, so the state machine's Lambda calls are
 here (AWS_ENDPOINT_URL_LAMBDA). Errors are answered as Lambda answers them: status 200,
 header X-Amz-Function-Error, body {"errorType": <class name>, "errorMessage": ...},
 so the ASL's Retry and Catch match on the exception's class name exactly as on AWS.
+An invocation Lambda refuses (throttled) is an error of the Invoke API itself, not of
+the function: status 429, header x-amzn-ErrorType: TooManyRequestsException, the
+handler never run.
 """
 
 from __future__ import annotations
@@ -125,9 +128,16 @@ class Fault:
 
 
 class Throttled(Exception):
-    """Lambda had no concurrency left for the invocation (HTTP 429 from Invoke)."""
+    """Lambda had no concurrency left for the invocation (HTTP 429 from Invoke); Step
+    Functions reports it as Lambda.TooManyRequestsException."""
 
-    error_type = "Lambda.TooManyRequestsException"
+    error_type = "TooManyRequestsException"
+    reason = "ConcurrentInvocationLimitExceeded"
+
+
+THROTTLED = "TooManyRequestsException"
+"""What Functions.invoke returns in place of X-Amz-Function-Error when Lambda refused
+the invocation: an error of the Invoke API, not of the function."""
 
 
 class ProcessExited(Exception):
@@ -155,6 +165,7 @@ class Functions:
         self._lock = threading.Lock()
         self.invocations: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
+        self.throttles: Counter[str] = Counter()
         self.faults: dict[str, list[Fault]] = {}
         self.metrics: MetricsTap | None = None
         """Where the handlers' EMF output goes, as CloudWatch would read it."""
@@ -239,7 +250,8 @@ class Functions:
         return getattr(module, attribute)
 
     def invoke(self, name_or_arn: str, payload: Any) -> tuple[Any, str | None]:
-        """Run the handler; returns (result, None) or (error document, "Unhandled")."""
+        """Run the handler; returns (result, None), (error document, "Unhandled"), or
+        (the Invoke API's error body, THROTTLED) when Lambda refused the invocation."""
         spec = self.spec(name_or_arn)
         with self._lock:
             self.invocations[spec.logical_id] += 1
@@ -267,6 +279,10 @@ class Functions:
                 result = handler(payload, LambdaContext(spec, spec.timeout * 1000))
             if fault.error is not None:
                 raise fault.error
+        except Throttled as exc:  # the service refused: the handler never ran
+            with self._lock:
+                self.throttles[spec.logical_id] += 1
+            return {"Type": "User", "message": str(exc), "Reason": exc.reason}, THROTTLED
         except Exception as exc:  # reported to the caller as Lambda does, never swallowed
             with self._lock:
                 self.errors[spec.logical_id] += 1
@@ -310,6 +326,9 @@ class _InvokeHandler(BaseHTTPRequestHandler):
             result, function_error = self.server.functions.invoke(name, payload)
         except KeyError as exc:
             self._refuse(404, "ResourceNotFoundException", str(exc))
+            return
+        if function_error == THROTTLED:
+            self._send(429, result, {"x-amzn-ErrorType": THROTTLED})
             return
         headers = {"X-Amz-Function-Error": function_error} if function_error else {}
         self._send(200, result, headers)

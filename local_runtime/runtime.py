@@ -19,7 +19,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from moto import mock_aws
 
-from local_runtime import moto_patches
+from local_runtime import moto_patches, strict_aws
 from local_runtime.clock import set_time_scale
 from local_runtime.lambda_service import Functions, LambdaServer
 from local_runtime.messaging import Messaging
@@ -120,6 +120,7 @@ class LocalRuntime:
         self._mock = mock_aws(config=cast("DefaultConfig", MOTO_CONFIG))
         self._mock.start()
         moto_patches.apply()  # moto made safe and lean for many sagas at once
+        strict_aws.apply()  # and as strict as Step Functions where it is lenient
         boto3.setup_default_session(botocore_session=_lean_session())
         self.server = LambdaServer(self.functions).start()
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.server.endpoint
