@@ -19,7 +19,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from moto import mock_aws
 
-from local_runtime import moto_patches, strict_aws
+from local_runtime import express, moto_patches, strict_aws
 from local_runtime.clock import set_time_scale
 from local_runtime.lambda_service import Functions, LambdaServer
 from local_runtime.messaging import Messaging
@@ -59,6 +59,10 @@ POLL_MAX = 1.0
 """wait() is woken when the execution ends; it looks again at least this often."""
 
 
+class ExecutionNotFound(LookupError):
+    """No saga execution of that name or ARN (ExecutionDoesNotExist, or no log record)."""
+
+
 @dataclass(frozen=True)
 class Execution:
     order_id: str
@@ -84,12 +88,26 @@ class LocalRuntime:
         *,
         log_level: str = "WARNING",
         time_scale: float = 1.0,
+        workflow_type: str | None = None,
     ) -> None:
         """``time_scale`` shortens the interpreter's Retry waits and task timeouts and the
-        functions' timeouts (see local_runtime.clock); 1.0 plays them as deployed."""
+        functions' timeouts (see local_runtime.clock); 1.0 plays them as deployed.
+        ``workflow_type`` STANDARD or EXPRESS overrides the template's (its WorkflowType
+        parameter); EXPRESS runs as Step Functions runs Express workflows
+        (local_runtime/express.py)."""
         self.template = template or Template()
         self.log_level = log_level
         self.time_scale = time_scale
+        self.workflow_type = workflow_type or str(
+            self.template.resolve(
+                self.template.resources[STATE_MACHINE]["Properties"].get("Type", "STANDARD")
+            )
+        )
+        if self.workflow_type not in ("STANDARD", "EXPRESS"):
+            raise ValueError(f"{STATE_MACHINE} has an unknown Type {self.workflow_type!r}")
+        self.execution_log = express.ExecutionLog()
+        """Express executions' records, as CloudWatch Logs would hold them."""
+        self.reruns = express.Reruns()
         self.metrics: MetricsTap | None = None
         self._saved_environment: dict[str, str] | None = None
         self._mock: Any = None
@@ -121,6 +139,7 @@ class LocalRuntime:
         self._mock.start()
         moto_patches.apply()  # moto made safe and lean for many sagas at once
         strict_aws.apply()  # and as strict as Step Functions where it is lenient
+        express.install(self.execution_log, self.reruns)
         boto3.setup_default_session(botocore_session=_lean_session())
         self.server = LambdaServer(self.functions).start()
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.server.endpoint
@@ -174,15 +193,11 @@ class LocalRuntime:
 
     def _create_state_machine(self) -> str:
         name, definition = self.template.state_machine(STATE_MACHINE)
-        props = self.template.resources[STATE_MACHINE]["Properties"]
-        workflow_type = self.template.resolve(props.get("Type", "STANDARD"))
-        if workflow_type not in ("STANDARD", "EXPRESS"):
-            raise ValueError(f"{STATE_MACHINE} has an unknown Type {workflow_type!r}")
         created = boto3.client("stepfunctions").create_state_machine(
             name=name,
             definition=json.dumps(definition),
             roleArn=f"arn:aws:iam::{self.template.ref('AWS::AccountId')}:role/{name}Role",
-            type=workflow_type,
+            type="EXPRESS" if self.express else "STANDARD",
         )
         return str(created["stateMachineArn"])
 
@@ -235,8 +250,59 @@ class LocalRuntime:
         assert self.streams is not None, "the runtime is not started"
         return self.streams.drain()
 
+    @property
+    def express(self) -> bool:
+        return self.workflow_type == "EXPRESS"
+
     def execution_arn(self, order_id: str) -> str:
+        """The order's saga execution (an Express name may have several: the latest)."""
+        if self.express:
+            started = self.execution_log.arns_named(order_id)
+            if not started:
+                raise ExecutionNotFound(f"no execution {order_id}")
+            return started[-1]
         return f"{self.state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{order_id}"
+
+    def describe(self, execution_arn: str) -> dict[str, Any]:
+        """DescribeExecution's answer; for Express, read from the execution log."""
+        if self.express:
+            described = self.execution_log.describe(execution_arn)
+            if described is None:
+                raise ExecutionNotFound(f"no execution {execution_arn}")
+            return described
+        client = self._stepfunctions()
+        try:
+            return cast("dict[str, Any]", client.describe_execution(executionArn=execution_arn))
+        except client.exceptions.ExecutionDoesNotExist:
+            raise ExecutionNotFound(f"no execution {execution_arn}") from None
+
+    def executions(self, status: str | None = None) -> list[dict[str, Any]]:
+        """ListExecutions' items for the saga, newest first; for Express, from the log."""
+        if self.express:
+            return self.execution_log.executions(self.state_machine_arn, status)
+        client = self._stepfunctions()
+        request: dict[str, Any] = {"stateMachineArn": self.state_machine_arn, "maxResults": 1000}
+        if status:
+            request["statusFilter"] = status
+        listed: list[dict[str, Any]] = []
+        while True:
+            page = client.list_executions(**request)
+            listed.extend(cast("list[dict[str, Any]]", page["executions"]))
+            if not page.get("nextToken"):
+                return listed
+            request["nextToken"] = page["nextToken"]
+
+    def running(self) -> set[str]:
+        """Names (order ids) of the saga executions still running."""
+        return {execution["name"] for execution in self.executions("RUNNING")}
+
+    def rerun(self, state: str, times: int = 1, *, order_id: str | None = None) -> None:
+        """Run ``state``'s work twice in the next ``times`` Express executions (of
+        ``order_id`` only, when given): at-least-once state execution. A Standard workflow
+        runs each state exactly once, so this is refused there."""
+        if not self.express:
+            raise ValueError("a STANDARD workflow runs each state exactly once")
+        self.reruns.add(state, times, order_id)
 
     def wait(self, order_id: str, timeout: float = 60.0) -> Execution:
         """Block until the order's saga execution ends; returns what it did."""
@@ -262,21 +328,33 @@ class LocalRuntime:
     def wait_for_end(self, order_id: str, timeout: float = 60.0) -> dict[str, Any]:
         """Block until the order's execution ends; its DescribeExecution answer (wait()
         without reading the history)."""
-        client = self._stepfunctions()
-        arn = self.execution_arn(order_id)
         deadline = time.monotonic() + timeout
+        arn = self._started(order_id, deadline)
         ended = moto_patches.finished(arn)
         while True:
             # Woken when the interpreter records the end; each poll would be a
             # request through moto, taking CPU from the sagas being waited for.
             ended.wait(max(0.0, min(POLL_MAX, deadline - time.monotonic())))
-            described = cast("dict[str, Any]", client.describe_execution(executionArn=arn))
+            described = self.describe(arn)
             if described["status"] != "RUNNING":
                 return described
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution {order_id} still running after {timeout}s")
 
+    def _started(self, order_id: str, deadline: float) -> str:
+        """The execution's ARN; an Express one is known once it has logged its start."""
+        while True:
+            try:
+                return self.execution_arn(order_id)
+            except ExecutionNotFound:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        """GetExecutionHistory's events; for Express, read from the execution log."""
+        if self.express:
+            return self.execution_log.history(execution_arn)
         client = self._stepfunctions()
         events: list[dict[str, Any]] = []
         request: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}

@@ -29,10 +29,24 @@ if TYPE_CHECKING:
     from order_saga.service_layer.ports import Ports
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test on the runtime runs on a STANDARD workflow, as the template deploys it;
+    a module that sets ``WORKFLOW_TYPES = ("STANDARD", "EXPRESS")`` runs each of its tests
+    on both. One runtime per type and process: pytest orders the tests by type."""
+    if "workflow_type" in metafunc.fixturenames:
+        types = getattr(metafunc.module, "WORKFLOW_TYPES", ("STANDARD",))
+        metafunc.parametrize("workflow_type", types, indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
-def runtime() -> Iterator[LocalRuntime]:
+def workflow_type(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def runtime(workflow_type: str) -> Iterator[LocalRuntime]:
     # Retry waits and timeouts a tenth as long as deployed (local_runtime.clock).
-    with LocalRuntime(time_scale=0.1) as local:
+    with LocalRuntime(time_scale=0.1, workflow_type=workflow_type) as local:
         yield local
 
 

@@ -139,3 +139,37 @@ def test_a_throttled_invocation_is_refused_with_429_not_answered_as_a_function_e
     }
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
     assert raised.value.response["Reason"] == "ConcurrentInvocationLimitExceeded"
+
+
+def test_a_standard_start_under_a_running_name_is_idempotent_and_refused_once_ended(
+    runtime: LocalRuntime,
+) -> None:
+    """As StartExecution documents for STANDARD (EXPRESS starts again: test_express.py)."""
+    assert runtime.ports is not None
+    product = f"sku-{uuid.uuid4().hex[:10]}"
+    stock_product(runtime.ports, product, product, Decimal("2.00"), 5)
+    release = runtime.functions.hold("ProcessPaymentFunction")
+    status, body, _ = runtime.api("POST", "/orders", order_body(product), headers("cust-idem"))
+    assert status == 202, body
+    order_id = body["order_id"]
+    sfn = boto3.client("stepfunctions")
+    start = {
+        "stateMachineArn": runtime.state_machine_arn,
+        "name": order_id,
+        "input": json.dumps({"order_id": order_id}),
+    }
+
+    while_running = sfn.start_execution(**start)
+    release.set()
+    ended = runtime.wait(order_id)
+    with pytest.raises(ClientError) as after_the_end:
+        sfn.start_execution(**start)
+
+    assert while_running["executionArn"] == ended.arn == runtime.execution_arn(order_id)
+    assert after_the_end.value.response["Error"]["Code"] == "ExecutionAlreadyExists"
+    assert ended.path == ["ProcessPayment", "ReserveInventory", "ConfirmOrder"]
+
+
+def test_a_standard_workflow_refuses_to_run_a_state_twice(runtime: LocalRuntime) -> None:
+    with pytest.raises(ValueError, match="exactly once"):
+        runtime.rerun("ReserveInventory")

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
     from tests.e2e.conftest import Shop
 
+WORKFLOW_TYPES = ("STANDARD", "EXPRESS")
+"""Each scenario runs on both workflow types (tests/e2e/conftest.py)."""
 HAPPY_PATH = ["ProcessPayment", "ReserveInventory", "ConfirmOrder"]
 COMPENSATION = ["RefundPayment", "ReleaseInventory", "CancelOrder", "OrderCancelled"]
 FORWARD = ["ProcessPaymentFunction", "ReserveInventoryFunction", "ConfirmOrderFunction"]
