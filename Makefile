@@ -14,7 +14,7 @@ UV_VERSION := 0.13.8
 # The shared package lives in the Lambda layer folder; the local runtime sits at the top.
 export PYTHONPATH := $(CURDIR)/layers/shared:$(CURDIR)
 
-.PHONY: demo test lint validate serve openapi seed bench clean lock diagram browser reliability
+.PHONY: demo test lint validate build serve openapi seed bench clean lock diagram browser reliability
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -39,25 +39,25 @@ browser:  ## Debian's Chromium for the console's browser tests, when it is missi
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 demo: $(STAMP)  ## four sample orders through the real ASL on the local runtime
-	$(PY) -m local_runtime.demo
+	$(PY) -m local_runtime demo
 
 serve: $(STAMP) $(CONSOLE_STAMP)  ## the order API and its console on http://127.0.0.1:3000 (Ctrl-C stops it)
-	$(PY) -m local_runtime.http_server
+	$(PY) -m local_runtime serve
 
 openapi: $(STAMP)  ## regenerate openapi.json from the API's routes and models
 	$(PY) -m order_saga.entrypoints.openapi openapi.json
 
 diagram: $(STAMP)  ## docs/state-machine.mmd and the README's diagram, drawn from the ASL
-	$(PY) -m local_runtime.diagram
+	$(PY) -m local_runtime diagram
 
 seed: $(STAMP)  ## stock the sample catalog into a deployed stack: make seed STACK=order-saga-dev
-	$(PY) -m local_runtime.seed --stack "$(STACK)"
+	$(PY) -m local_runtime seed --stack "$(STACK)"
 
 test: validate browser $(CONSOLE_STAMP)  ## the template checks, then the whole suite (cfn-lint runs inside it too)
 	$(PY) -m pytest -n 2 -q
 
 reliability: $(STAMP)  ## 200 orders at once for 50 units, 500 orders under random faults, re-drive; the invariants
-	$(PY) -m local_runtime.reliability
+	$(PY) -m local_runtime reliability
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -68,7 +68,9 @@ bench: $(STAMP)  ## cost per order, cold starts, throughput, event store growth 
 	$(PY) -m bench $(BENCH)
 
 validate: $(STAMP) $(CHECKOV_STAMP)  ## what CloudFormation, SAM and checkov think of the template
-	$(VENV)/bin/cfn-lint template.yaml
+	@# cfn-lint with the serverless rules (cfn-lint-serverless) as well as its own; any rule
+	@# ignored is in template.yaml's Metadata (cfn-lint: config: ignore_checks) with its reason.
+	$(VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/sam validate --lint
 	@# checkov on the SAM template and on the CloudFormation SAM makes of it (roles included);
 	@# every suppression is in template.yaml's Metadata with its reason. No network: --skip-download.
@@ -76,11 +78,21 @@ validate: $(STAMP) $(CHECKOV_STAMP)  ## what CloudFormation, SAM and checkov thi
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
 		-f template.yaml -f .aws-sam/checkov/template.json
 
-lock:  ## re-pin requirements.lock after editing pyproject.toml
+lock:  ## re-pin requirements.lock after editing pyproject.toml (and the layer's pins from it)
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal \
 		--python-version 3.11 --generate-hashes -q -o requirements.lock
 	$(VENV)/bin/uv pip compile pyproject.toml --extra checkov --universal \
 		--python-version 3.11 --generate-hashes -q -o requirements-checkov.lock
+	$(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.lock && touch $(STAMP)
+	$(PY) -m ops.layer_requirements > layers/shared/requirements.txt
+
+# sam build builds with the Lambda runtime's own Python (python3.13 on PATH): ops.lambda_python
+# finds one (PATH, pyenv, uv) or names the one install step that is missing.
+build: $(STAMP)  ## sam build, for the Lambda runtime (python3.13, arm64), into .aws-sam/build
+	@LAMBDA_PYTHON=$$($(PY) -m ops.lambda_python) && \
+		echo "sam build with $$LAMBDA_PYTHON" && \
+		PATH="$$(dirname $$LAMBDA_PYTHON):$$PATH" SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 \
+		$(VENV)/bin/sam build
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .aws-sam console/node_modules test-artifacts

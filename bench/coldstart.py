@@ -38,12 +38,12 @@ from typing import TYPE_CHECKING, Any
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from local_runtime.template import REGION, Template
+from local_runtime.emulator.template import REGION, Template
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from local_runtime.template import FunctionSpec
+    from local_runtime.emulator.template import FunctionSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER = ROOT / "layers" / "shared"

@@ -21,9 +21,9 @@ import boto3
 from moto import mock_aws
 
 from bench.meter import Meter
-from local_runtime import moto_patches
-from local_runtime.runtime import create_tables
-from local_runtime.template import Template
+from local_runtime import patches
+from local_runtime.emulator.tables import create_tables
+from local_runtime.emulator.template import Template
 from order_saga.adapters.dynamodb_event_store import DynamoDBEventStore
 from order_saga.adapters.event_store import (
     MAX_EVENTS_PER_APPEND,
@@ -53,7 +53,7 @@ class InMemoryWithoutSnapshots(InMemoryEventStore):
 def dynamodb_stores(meter: Meter) -> Iterator[tuple[EventStore, EventStore]]:
     """The same tables, without and with the snapshot table."""
     with mock_aws():
-        moto_patches.apply()
+        patches.apply()
         session = boto3.Session(region_name="us-east-1")
         meter.attach(session)
         client = session.client("dynamodb")

@@ -26,7 +26,7 @@ import boto3
 
 from bench.costs import Usage
 from bench.meter import Meter
-from local_runtime.lambda_service import Fault
+from local_runtime.emulator.faults import Fault
 from local_runtime.sample_catalog import ADDRESS
 from order_saga import bootstrap
 from order_saga.adapters.event_store import MAX_EVENTS_PER_APPEND

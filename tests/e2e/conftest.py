@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from local_runtime import console
-from local_runtime.http_server import LocalApiServer
-from local_runtime.local_pages import mount
+from local_runtime.emulator.api_gateway import LocalApiServer
+from local_runtime.emulator.template import Template
 from local_runtime.runtime import Execution, LocalRuntime
 from local_runtime.sample_catalog import ADDRESS, seed
+from local_runtime.tools.serve import mount_pages
 from order_saga.service_layer.catalog import stock_product
 from order_saga.service_layer.views import order_view, stock_level
 from tests.e2e.store_invariants import StoreInvariants
@@ -45,8 +45,12 @@ def workflow_type(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def runtime(workflow_type: str) -> Iterator[LocalRuntime]:
-    # Retry waits and timeouts a tenth as long as deployed (local_runtime.clock).
-    with LocalRuntime(time_scale=0.1, workflow_type=workflow_type) as local:
+    # Retry waits and timeouts a tenth as long as deployed (local_runtime.emulator.clock).
+    # An EXPRESS stack deploys only with a saga deadline of at most 60 s (template rule).
+    parameters = {"WorkflowType": workflow_type}
+    if workflow_type == "EXPRESS":
+        parameters["SagaTimeoutSeconds"] = "60"
+    with LocalRuntime(Template(parameters=parameters), time_scale=0.1) as local:
         yield local
 
 
@@ -75,8 +79,7 @@ def api_server(runtime: LocalRuntime) -> Iterator[LocalApiServer]:
     assert runtime.ports is not None
     seed(runtime.ports)
     server = LocalApiServer(runtime, port=0)
-    mount(server, runtime)
-    console.mount(server, runtime)
+    mount_pages(server, runtime)
     server.start()
     yield server
     server.stop()

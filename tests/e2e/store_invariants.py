@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from local_runtime.store_watch import StoreWatch
+from local_runtime.emulator.store_watch import StoreWatch
 from ops.invariants import InvariantChecker, InvariantReport, gateway_ledger
 
 if TYPE_CHECKING:

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from local_runtime.runtime import ExecutionNotFound
+from local_runtime.emulator.executions import ExecutionNotFound
 from local_runtime.sample_catalog import SAMPLE_PRODUCTS
 from order_saga.service_layer.streams import order_stream
 from tests.e2e.conftest import ADDRESS
 
 if TYPE_CHECKING:
-    from local_runtime.http_server import LocalApiServer
+    from local_runtime.emulator.api_gateway import LocalApiServer
     from local_runtime.runtime import LocalRuntime
     from tests.e2e.conftest import Client, Shop
 
@@ -705,7 +705,7 @@ def test_a_route_the_api_does_not_have_is_refused_as_api_gateway_does(client: Cl
 
 
 def test_a_local_page_is_served_before_the_api(api_server: LocalApiServer, client: Client) -> None:
-    from local_runtime.http_server import LocalResponse
+    from local_runtime.emulator.api_gateway import LocalResponse
 
     prefix = f"/local/test-{uuid.uuid4().hex[:8]}"
     api_server.register(prefix, lambda request: LocalResponse.json(200, {"path": request.path}))

@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from local_runtime.http_server import LocalApiServer
+    from local_runtime.emulator.api_gateway import LocalApiServer
     from local_runtime.runtime import LocalRuntime
 
 ROOT = Path(__file__).resolve().parents[2]

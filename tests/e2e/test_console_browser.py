@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from local_runtime.asl_graph import STATUS_STYLES
-from local_runtime.clock import set_time_scale
+from local_runtime.console.asl_graph import STATUS_STYLES
+from local_runtime.emulator.clock import set_time_scale
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from local_runtime.http_server import LocalApiServer
+    from local_runtime.emulator.api_gateway import LocalApiServer
     from local_runtime.runtime import LocalRuntime
 
 ROOT = Path(__file__).resolve().parents[2]

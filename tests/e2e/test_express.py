@@ -1,6 +1,7 @@
 """The saga's state machine run as an Express workflow, as Step Functions runs one
-(local_runtime/express.py): no record kept by the service (its log instead), a name that
-starts a new execution each time, states run at least once, a hard stop at five minutes.
+(local_runtime/emulator/express.py, local_runtime/patches/express.py): no record kept by
+the service (its log instead), a name that starts a new execution each time, states run
+at least once, a hard stop at five minutes.
 The saga's scenarios themselves run on both types (test_saga_paths, test_saga_faults)."""
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from local_runtime import moto_patches
-from local_runtime.clock import set_time_scale, time_scale
-from local_runtime.template import ACCOUNT
+from local_runtime.emulator.clock import set_time_scale, time_scale
+from local_runtime.emulator.template import ACCOUNT
+from local_runtime.patches.hooks import finished
+from local_runtime.runtime import LocalRuntime
 from order_saga.service_layer.views import order_events
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from local_runtime.runtime import LocalRuntime
     from tests.e2e.conftest import Shop
 
 WORKFLOW_TYPES = ("EXPRESS",)
@@ -32,6 +33,13 @@ def error_code(call: Any) -> str:
     with pytest.raises(ClientError) as raised:
         call()
     return str(raised.value.response["Error"]["Code"])
+
+
+def test_an_express_saga_with_a_deadline_past_a_minute_is_refused_as_the_template_rule_does() -> (
+    None
+):
+    with pytest.raises(ValueError, match="SagaTimeoutSeconds 30, 45 or 60, not 900"):
+        LocalRuntime(workflow_type="EXPRESS")
 
 
 def test_an_express_execution_is_known_by_its_log_not_by_the_step_functions_api(
@@ -85,9 +93,11 @@ def test_a_second_start_under_the_same_name_runs_a_second_execution_with_one_eff
 
 def test_a_state_run_twice_by_the_service_reserves_and_charges_once(shop: Shop) -> None:
     product = shop.product("8.00", 5)
+    # Aimed at the next execution, not at the order's id: the id is known only once the
+    # Api has started the saga, and ProcessPayment may already have begun by then.
+    shop.runtime.rerun("ProcessPayment")
+    shop.runtime.rerun("ReserveInventory")
     order_id = shop.order([(product, 2)])
-    shop.runtime.rerun("ProcessPayment", order_id=order_id)
-    shop.runtime.rerun("ReserveInventory", order_id=order_id)
 
     execution = shop.runtime.wait(order_id)
 
@@ -143,7 +153,7 @@ def test_an_express_execution_past_five_minutes_stops_hard_where_no_catch_sees_i
     )["stateMachineArn"]
 
     arn = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
-    assert moto_patches.finished(arn).wait(30), "the execution was not stopped"
+    assert finished(arn).wait(30), "the execution was not stopped"
 
     described = runtime.execution_log.describe(arn)
     assert described is not None

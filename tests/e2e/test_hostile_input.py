@@ -17,7 +17,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from local_runtime.store_watch import StoreWatch
+from local_runtime.emulator.store_watch import StoreWatch
 from tests.e2e.conftest import ADDRESS
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from local_runtime.lambda_service import Fault
+from local_runtime.emulator.faults import Fault
 from order_saga.errors import GatewayUnavailable
 from tests.e2e.conftest import ADDRESS
 

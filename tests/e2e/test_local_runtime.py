@@ -14,8 +14,8 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local_runtime.lambda_service import Fault
-from local_runtime.template import function_arn
+from local_runtime.emulator.faults import Fault
+from local_runtime.emulator.template import function_arn
 from order_saga.service_layer.catalog import stock_product
 from tests.e2e.conftest import ADDRESS
 

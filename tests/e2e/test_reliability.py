@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from local_runtime import reliability
-from local_runtime.clock import set_time_scale, time_scale
-from local_runtime.lambda_service import Fault
+from local_runtime.emulator.clock import set_time_scale, time_scale
+from local_runtime.emulator.faults import Fault
+from local_runtime.tools import reliability
 from order_saga import bootstrap
 from order_saga.adapters.event_store import EventStore
 from order_saga.domain.commands import RequestCancellation
@@ -44,7 +44,7 @@ class InjectedFault(Exception):
 @pytest.fixture
 def bulk(shop: Shop) -> Iterator[None]:
     """This test writes hundreds of events: the stream consumers' tests sharing the runtime
-    need not deliver them (local_runtime.stream_driver.StreamDriver.skip_pending)."""
+    need not deliver them (local_runtime.emulator.stream_driver.StreamDriver.skip_pending)."""
     yield
     assert shop.runtime.streams is not None
     shop.runtime.streams.skip_pending()

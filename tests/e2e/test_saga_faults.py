@@ -1,6 +1,6 @@
 """The saga under faults: duplicates, transient errors, lost answers, hangs, the saga
 deadline, a compensation that gives up, a crash after a write. Each runs the unchanged
-ASL and handlers; faults come from the Lambda service (local_runtime.lambda_service.Fault)
+ASL and handlers; faults come from the Lambda service (local_runtime.emulator.faults.Fault)
 or the simulated payment gateway."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from local_runtime.lambda_service import Fault
+from local_runtime.emulator.faults import Fault
 from order_saga import bootstrap
 from order_saga.errors import GatewayUnavailable
 from order_saga.service_layer.payments import charge_key, refund_key

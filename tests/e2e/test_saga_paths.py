@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from local_runtime.lambda_service import Fault
+from local_runtime.emulator.faults import Fault
 from order_saga.service_layer.payments import charge_key, refund_key
 from order_saga.service_layer.views import order_events
 

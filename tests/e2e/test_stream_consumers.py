@@ -1,6 +1,6 @@
 """The event store's stream consumers end to end: the saga through the real ASL, then the
 records of moto's DynamoDB stream driven into NotificationsFunction and PublisherFunction
-as their event source mappings in template.yaml would (local_runtime/stream_driver.py),
+as their event source mappings in template.yaml would (local_runtime/emulator/stream_driver.py),
 with notifications recorded and events put on moto's EventBridge bus."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from jsonschema import Draft202012Validator
 
-from local_runtime.inspection import events_view, failures_view, notifications_view
-from local_runtime.lambda_service import Fault
+from local_runtime.console.inspection import events_view, failures_view, notifications_view
+from local_runtime.emulator.faults import Fault
 from order_saga.domain.commands import ShipOrder
 from order_saga.service_layer.orders import ship_order
 from order_saga.service_layer.streams import order_stream

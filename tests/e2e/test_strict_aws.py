@@ -1,5 +1,5 @@
 """The local runtime is as strict as Step Functions where moto's interpreter is lenient
-(local_runtime/strict_aws.py): small state machines of their own, run on the session's
+(local_runtime/patches/correctness.py): small state machines of their own, run on the session's
 runtime with the real Lambda service behind them."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from local_runtime import moto_patches
-from local_runtime.lambda_service import Fault
-from local_runtime.template import ACCOUNT, function_arn
+from local_runtime.emulator.faults import Fault
+from local_runtime.emulator.template import ACCOUNT, function_arn
+from local_runtime.patches.hooks import finished
 
 if TYPE_CHECKING:
     from local_runtime.runtime import LocalRuntime
@@ -31,7 +31,7 @@ def run(definition: dict[str, Any], execution_input: dict[str, Any]) -> dict[str
     arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps(execution_input))[
         "executionArn"
     ]
-    assert moto_patches.finished(arn).wait(30), "the execution did not end"
+    assert finished(arn).wait(30), "the execution did not end"
     return dict(sfn.describe_execution(executionArn=arn))
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import schemathesis
 
-from local_runtime.template import Template
+from local_runtime.emulator.template import Template
 from order_saga.entrypoints import openapi
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,8 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local_runtime.runtime import create_tables
-from local_runtime.template import Template
+from local_runtime.emulator.tables import create_tables
+from local_runtime.emulator.template import Template
 from order_saga.adapters.catalog import DynamoDBCatalog, InMemoryCatalog, Product
 from order_saga.errors import StorageError, UnknownProduct
 

@@ -7,8 +7,8 @@ import json
 import re
 from pathlib import Path
 
-from local_runtime.asl_graph import STATUS_STYLES
-from local_runtime.diagram import BEGIN, END, MERMAID_FILE, README, diagram, readme_with
+from local_runtime.console.asl_graph import STATUS_STYLES
+from local_runtime.tools.diagram import BEGIN, END, MERMAID_FILE, README, diagram, readme_with
 
 ROOT = Path(__file__).resolve().parents[2]
 

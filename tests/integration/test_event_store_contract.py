@@ -15,9 +15,9 @@ import pytest
 from boto3.dynamodb.types import TypeSerializer
 from moto import mock_aws
 
-from local_runtime import moto_patches
-from local_runtime.runtime import create_tables
-from local_runtime.template import Template
+from local_runtime import patches
+from local_runtime.emulator.tables import create_tables
+from local_runtime.emulator.template import Template
 from order_saga.adapters.dynamodb_event_store import DynamoDBEventStore
 from order_saga.adapters.event_store import InMemoryEventStore, StreamAppend
 from order_saga.domain.events import (
@@ -356,7 +356,7 @@ class TestInMemoryEventStore(EventStoreContract):
 class TestDynamoDBEventStore(EventStoreContract):
     @pytest.fixture
     def store(self) -> Iterator[EventStore]:
-        moto_patches.apply()  # moto's writes made atomic across threads, as DynamoDB's are
+        patches.apply()  # moto's writes made atomic across threads, as DynamoDB's are
         with mock_aws():
             client = boto3.client("dynamodb", region_name="us-east-1")
             # a prefix of its own: moto's state is shared with any runtime in this process

@@ -10,9 +10,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local_runtime import moto_patches
-from local_runtime.runtime import create_tables
-from local_runtime.template import Template
+from local_runtime import patches
+from local_runtime.emulator.tables import create_tables
+from local_runtime.emulator.template import Template
 from ops.invariants import main
 from order_saga.adapters.catalog import InMemoryCatalog
 from order_saga.adapters.dynamodb_event_store import DynamoDBEventStore
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def ports(monkeypatch: pytest.MonkeyPatch) -> Iterator[Ports]:
-    moto_patches.apply()
+    patches.apply()
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with mock_aws():
         client = boto3.client("dynamodb")

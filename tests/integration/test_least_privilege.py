@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from local_runtime.template import Template, function_arn
+from local_runtime.emulator.template import Template, function_arn
 from ops.cloudformation import translate
 from order_saga.service_layer.streams import order_stream, product_stream
 
@@ -207,7 +207,7 @@ def test_no_grant_holds_a_wildcard_unless_reviewed_with_its_reason(role: str) ->
 
 
 def test_the_idempotency_prefixes_granted_are_those_the_handlers_write_under() -> None:
-    from local_runtime.lambda_service import Functions
+    from local_runtime.emulator.lambda_service import Functions
     from order_saga.entrypoints.api import IDEMPOTENCY_PREFIX
 
     functions = Functions(LOCAL.functions())

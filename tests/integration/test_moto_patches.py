@@ -13,9 +13,9 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from local_runtime import moto_patches
-from local_runtime.runtime import create_tables
-from local_runtime.template import Template
+from local_runtime import patches
+from local_runtime.emulator.tables import create_tables
+from local_runtime.emulator.template import Template
 from order_saga.adapters.dynamodb_event_store import DynamoDBEventStore
 from order_saga.adapters.event_store import StreamAppend
 from order_saga.domain.events import StockAdded
@@ -42,7 +42,7 @@ def table() -> Iterator[tuple[Any, str]]:
     """One table for the module (tests use random stream ids): creating one costs more
     than a test."""
     with mock_aws():
-        moto_patches.apply()
+        patches.apply()
         client = boto3.client("dynamodb", region_name="us-east-1")
         tables = create_tables(TEMPLATE, client, prefix=PREFIX)
         yield client, tables["EventStoreTable"]

@@ -17,7 +17,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from local_runtime.template import REGION, Template, function_arn
+from local_runtime.emulator.template import REGION, Template, function_arn
 from ops.redrive import redrive, stack_queue_url
 
 if TYPE_CHECKING:

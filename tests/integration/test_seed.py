@@ -10,10 +10,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local_runtime import seed
-from local_runtime.runtime import create_tables
+from local_runtime.emulator.tables import create_tables
+from local_runtime.emulator.template import Template
 from local_runtime.sample_catalog import SAMPLE_PRODUCTS
-from local_runtime.template import Template
+from local_runtime.tools import seed
 from order_saga.adapters.catalog import DynamoDBCatalog
 from order_saga.adapters.dynamodb_event_store import DynamoDBEventStore
 from order_saga.service_layer.views import stock_level

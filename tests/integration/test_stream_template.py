@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from local_runtime.stream_driver import stream_mappings
-from local_runtime.template import ROOT, Template
+from local_runtime.emulator.stream_mappings import stream_mappings
+from local_runtime.emulator.template import ROOT, Template
 from order_saga.bootstrap import FAILURE_QUEUE_VARIABLES
 
 TEMPLATE = Template()
@@ -55,7 +55,18 @@ def test_a_consumer_reports_item_failures_bisects_and_gives_up_in_bounded_time(
     assert event["StartingPosition"] == "TRIM_HORIZON"
     assert 1 <= event["BatchSize"] <= 100
     assert 0 <= event["MaximumRetryAttempts"] <= 5
-    assert 0 < event["MaximumRecordAgeInSeconds"] <= 24 * 3600
+
+
+@pytest.mark.parametrize("function", CONSUMERS)
+def test_a_consumer_outage_of_hours_loses_no_record_the_stream_still_holds(function: str) -> None:
+    """A DynamoDB stream keeps records 24 hours. A mapping that discards them sooner (it
+    was 3600 s) leaves customers unnotified and the bus without events after a consumer
+    outage of more than that; one that never discards them (-1) lets the stream's trim drop
+    them silently. So records are kept 23 hours at least, and handed to the failure queue
+    before the 24 hours are up, while they can still be re-read."""
+    age = stream_event(function)["MaximumRecordAgeInSeconds"]
+
+    assert 23 * 3600 <= age < 24 * 3600, age
 
 
 @pytest.mark.parametrize("function", CONSUMERS)

@@ -19,7 +19,7 @@ from cfnlint.decode import decode
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from local_runtime.template import Template
+from local_runtime.emulator.template import Template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"

@@ -2,7 +2,7 @@
 functions and the errors; every step's idempotency records are fenced to its own key
 prefix; the manual-review queue, the alarms and the saga's time limit are in place.
 
-The template is read with local_runtime.template (intrinsics resolved to local names),
+The template is read with local_runtime.emulator.template (intrinsics resolved to local names),
 the ASL with its DefinitionSubstitutions applied.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from local_runtime.template import Template
+from local_runtime.emulator.template import Template
 from order_saga import bootstrap, errors
 from order_saga.adapters.catalog import InMemoryCatalog
 from order_saga.adapters.event_store import InMemoryEventStore
@@ -171,6 +171,26 @@ def test_a_forward_step_retries_every_transient_error_and_a_timeout(state):
 
     assert sorted(set(SAGA_TRANSIENT_ERRORS) - retried) == []
     assert "States.Timeout" in retried
+
+
+LAMBDA_SERVICE_ERRORS = (
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "Lambda.Unknown",
+)
+"""Step Functions' "Handle Lambda service exceptions": the 500s Lambda may answer, its
+throttle, and Lambda.Unknown (out of memory, a crashed runtime). None says anything about
+the order, so a forward step retries each before it compensates."""
+
+
+@pytest.mark.parametrize("state", FORWARD)
+def test_a_forward_step_retries_every_lambda_service_error(state):
+    retried = {error for retrier in retriers(state) for error in retrier["ErrorEquals"]}
+
+    assert sorted(set(LAMBDA_SERVICE_ERRORS) - retried) == []
 
 
 @pytest.mark.parametrize("state", FORWARD)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from local_runtime.asl_graph import InvalidDefinition, describe_rule, graph_of, mermaid
+from local_runtime.console.asl_graph import InvalidDefinition, describe_rule, graph_of, mermaid
 
 ASL = json.loads(
     (Path(__file__).resolve().parents[2] / "statemachine" / "order_saga.asl.json").read_text()

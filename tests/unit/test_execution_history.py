@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from local_runtime.asl_graph import graph_of
-from local_runtime.execution_history import painted, steps_of, taken
+from local_runtime.console.asl_graph import graph_of
+from local_runtime.console.execution_history import painted, steps_of, taken
 
 ASL = json.loads(
     (Path(__file__).resolve().parents[2] / "statemachine" / "order_saga.asl.json").read_text()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-from local_runtime.metrics_tap import MetricsTap
+from local_runtime.emulator.metrics_tap import MetricsTap
 from order_saga import bootstrap
 from order_saga.domain.commands import CancelOrder, ProcessPayment
 from order_saga.entrypoints.step import step_handler

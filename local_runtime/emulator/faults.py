@@ -1,0 +1,103 @@
+"""Faults the Lambda service can put around an unchanged handler, and the errors Lambda
+itself raises (their ``error_type`` is the errorType a caller sees, as on AWS).
+
+``Functions.inject(function, Fault...)`` queues one (local_runtime/emulator/lambda_service.py).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+FOREVER = sys.maxsize
+
+
+@dataclass
+class Fault:
+    """What the Lambda service does to the next ``times`` invocations of a function,
+    around the unchanged handler. Build one with the class methods; ``order_id`` aims it
+    at one order's invocations only (payload["order_id"]), so faults for many orders
+    running at once can be queued side by side."""
+
+    error: Exception | None = None
+    times: int = 1
+    after_handler: bool = False
+    """Raise ``error`` after the handler ran (its writes landed), not before it."""
+    hang_seconds: float = 0.0
+    """Sleep this long (deployed seconds, time-scaled) before anything else; past the
+    function's Timeout the invocation fails as Lambda's does (Sandbox.Timedout)."""
+    duplicate: bool = False
+    """Deliver the invocation twice: run the handler, then again, answer the second."""
+    order_id: str | None = None
+    """Only invocations for this order (None: the next invocations, whatever the order)."""
+    label: str = ""
+    """What Functions.fired counts it as (its kind when empty)."""
+
+    @classmethod
+    def transient(cls, error: Exception, times: int = 1, *, order_id: str | None = None) -> Fault:
+        """Fail ``times`` invocations with ``error`` before the handler runs."""
+        return cls(error=error, times=times, order_id=order_id)
+
+    @classmethod
+    def permanent(cls, error: Exception, *, order_id: str | None = None) -> Fault:
+        """Fail every invocation from now on."""
+        return cls(error=error, times=FOREVER, order_id=order_id)
+
+    @classmethod
+    def crash_after_write(
+        cls, error: Exception, times: int = 1, *, order_id: str | None = None
+    ) -> Fault:
+        """Run the handler, then fail: the work is done but the caller never hears."""
+        return cls(error=error, times=times, after_handler=True, order_id=order_id)
+
+    @classmethod
+    def hang(cls, seconds: float, times: int = 1, *, order_id: str | None = None) -> Fault:
+        """Take ``seconds`` before answering (longer than the Timeout: time out)."""
+        return cls(hang_seconds=seconds, times=times, order_id=order_id)
+
+    @classmethod
+    def twice(cls, times: int = 1, *, order_id: str | None = None) -> Fault:
+        """At-least-once delivery: the same input handled twice."""
+        return cls(duplicate=True, times=times, order_id=order_id)
+
+    @classmethod
+    def throttled(cls, times: int = 1, *, order_id: str | None = None) -> Fault:
+        """Lambda refuses the invocation for lack of concurrency: the handler never runs,
+        and the state machine sees Lambda.TooManyRequestsException, as on AWS."""
+        return cls(error=Throttled("Rate Exceeded."), times=times, order_id=order_id)
+
+    @property
+    def kind(self) -> str:
+        if self.hang_seconds:
+            return "hang"
+        if self.duplicate:
+            return "twice"
+        if isinstance(self.error, Throttled):
+            return "throttled"
+        return "after_write" if self.after_handler else "error"
+
+    def aims_at(self, payload: Any) -> bool:
+        if self.order_id is None:
+            return True
+        return isinstance(payload, dict) and payload.get("order_id") == self.order_id
+
+
+class Throttled(Exception):
+    """Lambda had no concurrency left for the invocation (HTTP 429 from Invoke); Step
+    Functions reports it as Lambda.TooManyRequestsException."""
+
+    error_type = "TooManyRequestsException"
+    reason = "ConcurrentInvocationLimitExceeded"
+
+
+class ProcessExited(Exception):
+    """The function's process died mid-invocation (out of memory, a segfault)."""
+
+    error_type = "Runtime.ExitError"
+
+
+class FunctionTimedOut(Exception):
+    """Lambda stopped the function at its Timeout."""
+
+    error_type = "Sandbox.Timedout"
