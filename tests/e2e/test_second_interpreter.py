@@ -188,8 +188,11 @@ SCENARIOS = [
         "test_an_order_past_the_saga_deadline_is_cancelled_with_reason_timeout",
         (("15.00", 5, 2),),
         ("ProcessPayment", "ReserveInventory", *COMPENSATION),
-        fault("ReserveInventoryFunction", lambda o: Fault.hang(60, times=1, order_id=o)),
-        saga_timeout=timedelta(seconds=0.45),  # test_saga_faults.SHORT_SAGA
+        faults(
+            fault("ReserveInventoryFunction", lambda o: Fault.hang(60, times=1, order_id=o)),
+            fault("ReserveInventoryFunction", lambda o: Fault.hang(4, times=1, order_id=o)),
+        ),
+        saga_timeout=timedelta(seconds=0.75),  # test_saga_faults.short_saga_deadline
     ),
     Scenario(
         "test_a_refund_that_keeps_failing_goes_to_manual_review_and_redrive_finishes_it",
