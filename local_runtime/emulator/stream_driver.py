@@ -8,6 +8,8 @@ service does:
 
 - ``StartingPosition``: TRIM_HORIZON reads the stream from its start, LATEST from the
   moment the runtime started;
+- ``FilterCriteria``: a record that matches none of the patterns is dropped (its place
+  in the stream passes, nothing is invoked), as Lambda's event filtering does;
 - ``BatchSize``: records per invocation, in stream order, one batch at a time per shard;
 - ``FunctionResponseTypes: [ReportBatchItemFailures]``: the lowest failed sequence number
   is the checkpoint, and the records from it to the end of the batch are retried; an
@@ -50,6 +52,8 @@ class StreamDriver:
         self.mappings = stream_mappings(template)
         self.discarded: list[dict[str, Any]] = []
         """Every on-failure record sent, for inspection."""
+        self.enabled: dict[str, bool] = {}
+        """Function -> whether its mapping runs (UpdateEventSourceMapping Enabled); default on."""
         self._streams = boto3.client("dynamodbstreams")
         self._checkpoints: dict[tuple[str, str], str] = {}
         self._lock = threading.RLock()
@@ -155,10 +159,17 @@ class StreamDriver:
         read = 0
         for shard in self._shards(arn):
             records = self._read(arn, shard, self._checkpoints.get((mapping.function, shard)))
-            for start in range(0, len(records), mapping.batch_size):
-                batch = [lambda_record(r, arn) for r in records[start : start + mapping.batch_size]]
+            if records and not self.enabled.get(mapping.function, True):
+                continue  # a disabled mapping keeps its place and reads on once enabled
+            wanted = [r for r in (lambda_record(r, arn) for r in records) if mapping.accepts(r)]
+            for start in range(0, len(wanted), mapping.batch_size):
+                batch = wanted[start : start + mapping.batch_size]
                 self._deliver(mapping, shard, arn, batch)
                 self._checkpoints[mapping.function, shard] = batch[-1]["dynamodb"]["SequenceNumber"]
+            if records:  # the filtered-out records are consumed too, as Lambda drops them
+                self._checkpoints[mapping.function, shard] = records[-1]["dynamodb"][
+                    "SequenceNumber"
+                ]
             read += len(records)
         return read
 

@@ -6,6 +6,8 @@
                     selecting strings, Lambda service errors named Lambda.<code>
     express.py      Express workflows run as Step Functions runs them (moto runs them
                     as Standard ones): a correctness fix too
+    start_rate.py   StartExecution's token bucket and its ThrottlingException (moto has
+                    no quota)
     hooks.py        what the runtime adds on purpose (the time scale, an execution's end)
     speed/          shortcuts that change no answer, only what one costs
 
@@ -15,7 +17,7 @@ changes nothing), after checking that moto is a version they were tested on.
 
 from __future__ import annotations
 
-from local_runtime.patches import correctness, express, hooks, versions
+from local_runtime.patches import correctness, express, hooks, start_rate, versions
 from local_runtime.patches.speed import (
     dynamodb_reads,
     dynamodb_writes,
@@ -30,6 +32,8 @@ def apply() -> None:
     versions.check()
     correctness.apply()
     express.apply()
+    start_rate.apply()
+    start_rate.configure()
     hooks.apply()
     dynamodb_writes.apply()
     dynamodb_reads.apply()

@@ -70,6 +70,7 @@ def from_environment(env: Mapping[str, str]) -> Ports:
 FAILURE_QUEUE_VARIABLES = {
     "notifications": "NOTIFICATIONS_FAILURE_QUEUE_URL",
     "publisher": "PUBLISHER_FAILURE_QUEUE_URL",
+    "saga_starter": "SAGA_STARTER_FAILURE_QUEUE_URL",
 }
 
 
@@ -98,6 +99,28 @@ def stream_consumer_ports(env: Mapping[str, str], dynamodb: Any) -> dict[str, An
     if table:
         ports["idempotency"] = dynamodb_stores(table, dynamodb)
     return ports
+
+
+def reconciler(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The reconciler's adapters and settings (service_layer.saga_start.reconcile's
+    arguments): the wired store and saga, the event store's OrdersByDay index."""
+    import boto3
+
+    from order_saga.adapters.recent_orders import DynamoDBRecentOrders
+
+    env = os.environ if env is None else env
+    wired = ports()
+    if wired.saga is None:
+        raise RuntimeError("the reconciler needs STATE_MACHINE_ARN")
+    return {
+        "store": wired.store,
+        "orders": DynamoDBRecentOrders(env["EVENT_STORE_TABLE"], boto3.client("dynamodb")),
+        "saga": wired.saga,
+        "clock": wired.clock,
+        "after": timedelta(seconds=int(env.get("RECONCILE_AFTER_SECONDS", "120"))),
+        "lookback": timedelta(hours=int(env.get("RECONCILE_LOOKBACK_HOURS", "48"))),
+        "express": env.get("WORKFLOW_TYPE", "STANDARD") == "EXPRESS",
+    }
 
 
 def payment_gateway(name: str) -> PaymentGateway:

@@ -8,7 +8,7 @@ of the event table and out of its stream, which the async consumers read.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,9 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 _NEW_KEY = "attribute_not_exists(version)"
 _CONFLICT_REASONS = {"ConditionalCheckFailed", "TransactionConflict"}
+ORDERS_BY_DAY_INDEX = "OrdersByDay"
+ORDERS_BY_DAY_KEY = "orders_created_on"
+ORDER_INDEXED_EVENT = "OrderCreated"
 
 
 class DynamoDBEventStore(EventStore):
@@ -163,8 +166,10 @@ class DynamoDBEventStore(EventStore):
 
 
 def item_from_record(record: RecordedEvent) -> dict[str, Any]:
-    """The stored item, in DynamoDB's attribute-value form (as a stream's NewImage holds it)."""
-    return {
+    """The stored item, in DynamoDB's attribute-value form (as a stream's NewImage holds it).
+    An order's first event also carries its UTC day, the key of the sparse OrdersByDay
+    index (adapters/recent_orders.py)."""
+    item = {
         "stream_id": {"S": record.stream_id},
         "version": {"N": str(record.version)},
         "event_type": {"S": record.event_type},
@@ -173,6 +178,9 @@ def item_from_record(record: RecordedEvent) -> dict[str, Any]:
         "correlation_id": {"S": record.correlation_id},
         "data": _serializer.serialize(record.data),
     }
+    if record.event_type == ORDER_INDEXED_EVENT and record.version == 1:
+        item[ORDERS_BY_DAY_KEY] = {"S": record.occurred_at.astimezone(UTC).date().isoformat()}
+    return item
 
 
 def record_from_item(item: Mapping[str, Any]) -> RecordedEvent:
