@@ -15,7 +15,7 @@ import pytest
 
 from local_runtime.template import Template, function_arn
 from ops.cloudformation import translate
-from order_saga.service_layer.streams import order_stream, product_stream
+from order_saga.service_layer.repository import order_stream, product_stream
 
 LOCAL = Template()
 TRANSLATED = translate()

@@ -43,7 +43,7 @@ from order_saga.service_layer.orders import (
 )
 from order_saga.service_layer.payments import process_payment, refund_payment
 from order_saga.service_layer.ports import Ports
-from order_saga.service_layer.streams import order_stream
+from order_saga.service_layer.repository import order_stream
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable

@@ -33,7 +33,7 @@ from order_saga.service_layer.orders import (
 )
 from order_saga.service_layer.payments import charge_key, process_payment, refund_payment
 from order_saga.service_layer.ports import Ports
-from order_saga.service_layer.streams import load_order, order_stream, save_order
+from order_saga.service_layer.repository import load_order, order_stream, save_order
 from order_saga.service_layer.views import order_view, stock_level
 from tests.unit.test_order import history
 

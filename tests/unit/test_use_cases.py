@@ -44,7 +44,7 @@ from order_saga.service_layer.inventory import release_inventory, reserve_invent
 from order_saga.service_layer.orders import cancel_order, confirm_order, create_order, ship_order
 from order_saga.service_layer.payments import charge_key, process_payment, refund_payment
 from order_saga.service_layer.ports import Ports
-from order_saga.service_layer.streams import load_order, order_stream, product_stream, save_order
+from order_saga.service_layer.repository import load_order, order_stream, product_stream, save_order
 from order_saga.service_layer.views import order_events, order_view, stock_level
 
 Stocked = Callable[..., str]

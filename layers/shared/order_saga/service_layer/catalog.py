@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from order_saga.adapters.catalog import Product
-from order_saga.service_layer.streams import load_stock, product_stream
+from order_saga.service_layer.repository import load_stock, product_stream
 
 if TYPE_CHECKING:
     from decimal import Decimal

@@ -2,50 +2,28 @@
 
 from __future__ import annotations
 
-from functools import wraps
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING
 
 from order_saga.domain.inventory import Inventory
 from order_saga.domain.order import FINISHED, OrderStatus
 from order_saga.domain.values import StockLine
-from order_saga.errors import ConcurrencyError, InvalidTransition, OutOfStock
+from order_saga.errors import InvalidTransition, OutOfStock
+from order_saga.service_layer.conflicts import retry_on_conflict
 from order_saga.service_layer.deadline import check_deadline
-from order_saga.service_layer.results import ReleaseResult, ReservationResult
-from order_saga.service_layer.streams import (
+from order_saga.service_layer.repository import (
     load_order,
     load_stock,
     order_append,
     save_order,
     stock_appends,
 )
+from order_saga.service_layer.results import ReleaseResult, ReservationResult
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from order_saga.adapters.event_store import EventStore
     from order_saga.domain.commands import ReleaseInventory, ReserveInventory
     from order_saga.domain.order import Order
     from order_saga.service_layer.ports import Ports
-
-P = ParamSpec("P")
-R = TypeVar("R")
-CONFLICT_ATTEMPTS = 5
-
-
-def retry_on_conflict(use_case: Callable[P, R]) -> Callable[P, R]:
-    """A popular product's stream is contended: reload and decide again a few times
-    before handing the conflict to the state machine's Retry."""
-
-    @wraps(use_case)
-    def attempt(*args: P.args, **kwargs: P.kwargs) -> R:
-        for _ in range(CONFLICT_ATTEMPTS - 1):
-            try:
-                return use_case(*args, **kwargs)
-            except ConcurrencyError:
-                continue
-        return use_case(*args, **kwargs)
-
-    return attempt
 
 
 @retry_on_conflict

@@ -14,10 +14,10 @@ from order_saga.errors import (
     OrderConfirmedAfterAll,
     PriceMismatch,
 )
+from order_saga.service_layer.conflicts import retry_on_conflict
 from order_saga.service_layer.deadline import TIMEOUT_REASON, check_deadline
-from order_saga.service_layer.inventory import retry_on_conflict
+from order_saga.service_layer.repository import load_order, order_stream, save_order
 from order_saga.service_layer.results import StatusResult
-from order_saga.service_layer.streams import load_order, order_stream, save_order
 
 if TYPE_CHECKING:
     from order_saga.domain.commands import (

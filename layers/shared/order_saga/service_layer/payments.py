@@ -9,8 +9,8 @@ from order_saga.domain.order import FINISHED
 from order_saga.domain.payment import PaymentStatus
 from order_saga.errors import PaymentDeclined
 from order_saga.service_layer.deadline import check_deadline
+from order_saga.service_layer.repository import load_order, save_order
 from order_saga.service_layer.results import PaymentResult, RefundResult
-from order_saga.service_layer.streams import load_order, save_order
 
 if TYPE_CHECKING:
     from order_saga.domain.commands import ProcessPayment, RefundPayment

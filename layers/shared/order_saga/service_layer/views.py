@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from order_saga.domain.order import Order
 from order_saga.domain.values import CENT
 from order_saga.errors import OrderNotFound, ProductNotFound
-from order_saga.service_layer.streams import load_stock, order_stream
+from order_saga.service_layer.repository import load_stock, order_stream
 
 if TYPE_CHECKING:
     from order_saga.adapters.catalog import Product

@@ -1,4 +1,5 @@
-"""Where each aggregate's events live, and loading and saving them."""
+"""The repository: where each aggregate's events live (its stream id in the event store),
+and loading aggregates from them."""
 
 from __future__ import annotations
 
