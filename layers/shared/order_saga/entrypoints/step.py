@@ -2,6 +2,13 @@
 
 Errors are left to propagate: Lambda reports them by class name, which is what the
 state machine's Retry and Catch match on.
+
+A step delivered twice simply runs twice: every use case decides from the order's
+events (a charge recorded, a reservation held, a status reached), answers a repeat with
+what was done, and appends only under optimistic concurrency; money moves under the
+gateway's idempotency keys. So no step keeps an idempotency record of its own: the
+duplicate-delivery, lost-answer and fault tests and ``make reliability`` hold without
+them, and each saga spares six idempotency-table requests.
 """
 
 from __future__ import annotations
@@ -23,8 +30,6 @@ if TYPE_CHECKING:
     from order_saga.service_layer.ports import Ports
 
 C = TypeVar("C", bound=BaseModel)
-IDEMPOTENCY_TTL_SECONDS = 24 * 3600
-"""Longer than any saga runs; past it, the aggregates still refuse double effects."""
 
 
 def parse(model: type[C], payload: object) -> C:
@@ -58,13 +63,8 @@ def step_handler(
     failure_metrics: Mapping[type[Exception], str] | None = None,
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """``success_metric`` is counted when the step succeeds, ``failure_metrics`` by the
-    business error it raised, and OrderDuration when the step made the order final.
-
-    With an idempotency store wired, a step delivered again for the same order returns
-    the first delivery's result without running (Powertools idempotency, keyed on step
-    and order id). A raised error leaves no record, so a retry runs again; business
-    errors are therefore caught by the state machine, never retried.
-    """
+    business error it raised, and OrderDuration when the step made the order final
+    (a repeated delivery changes nothing, so it counts nothing)."""
     failures = dict(failure_metrics or {})
     step = use_case.__name__
 
@@ -87,47 +87,8 @@ def step_handler(
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        parsed = parse(command, event)
-        ports = bootstrap.ports()
-        if ports.idempotency is None:
-            return run(parsed, ports)
-        return _once_per_order(step, parsed, ports, context, run)
+        return run(parse(command, event), bootstrap.ports())
 
     handler.__name__ = step
     handler.__doc__ = use_case.__doc__
     return handler
-
-
-def _once_per_order(
-    step: str,
-    parsed: C,
-    ports: Ports,
-    context: LambdaContext,
-    run: Callable[[C, Ports], dict[str, Any]],
-) -> dict[str, Any]:
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-
-    config = IdempotencyConfig(
-        event_key_jmespath="order_id",
-        raise_on_no_idempotency_key=True,
-        expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
-    )
-    config.register_lambda_context(context)
-
-    # The key prefix names the step: in the local runtime every function shares one
-    # process, so Powertools' default prefix (the Lambda function name) would collide;
-    # and each prefix has its own persistence layer, which keeps the prefix as state.
-    assert ports.idempotency is not None
-    prefix = f"step.{step}"
-
-    @idempotent_function(
-        data_keyword_argument="key",
-        persistence_store=ports.idempotency.for_consumer(prefix),
-        config=config,
-        key_prefix=prefix,
-    )
-    def once(key: dict[str, str]) -> dict[str, Any]:
-        return run(parsed, ports)
-
-    result: dict[str, Any] = once(key={"order_id": getattr(parsed, "order_id", "")})
-    return result
