@@ -209,7 +209,7 @@ def test_no_grant_holds_a_wildcard_unless_reviewed_with_its_reason(role: str) ->
 
 def test_the_idempotency_prefixes_granted_are_those_the_handlers_write_under() -> None:
     from local_runtime.lambda_service import Functions
-    from order_saga.entrypoints.api import IDEMPOTENCY_PREFIX
+    from order_saga.entrypoints.idempotent_create import IDEMPOTENCY_PREFIX
 
     functions = Functions(LOCAL.functions())
     written = {}

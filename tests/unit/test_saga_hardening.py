@@ -31,7 +31,7 @@ from order_saga.domain.commands import (
 )
 from order_saga.domain.events import CompensationFailed
 from order_saga.domain.order import OrderStatus
-from order_saga.entrypoints.step import parse
+from order_saga.entrypoints.parsing import parse
 from order_saga.errors import (
     GatewayUnavailable,
     InvalidRequest,

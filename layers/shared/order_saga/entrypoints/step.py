@@ -16,10 +16,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from order_saga import bootstrap
-from order_saga.errors import InvalidRequest
+from order_saga.entrypoints.parsing import parse
 from order_saga.observability import logger, metrics, tracer
 
 if TYPE_CHECKING:
@@ -30,29 +30,6 @@ if TYPE_CHECKING:
     from order_saga.service_layer.ports import Ports
 
 C = TypeVar("C", bound=BaseModel)
-
-
-def parse(model: type[C], payload: object) -> C:
-    """Validate an input; a bad one raises InvalidRequest naming each field and why."""
-    try:
-        return model.model_validate(payload)
-    except ValidationError as exc:
-        raise InvalidRequest(describe(exc)) from None
-
-
-MAX_PROBLEMS = 10
-"""Problems named in one error: a hostile input can have thousands, and an error's cause
-travels on (Step Functions takes 32 KB of it, a log line should stay a line)."""
-
-
-def describe(exc: ValidationError) -> str:
-    errors = exc.errors(include_url=False, include_input=False)
-    problems = [
-        f"{'.'.join(str(part) for part in error['loc'])[:200] or 'input'}: {error['msg']}"
-        for error in errors[:MAX_PROBLEMS]
-    ]
-    more = f"; and {len(errors) - MAX_PROBLEMS} more" if len(errors) > MAX_PROBLEMS else ""
-    return "invalid input: " + "; ".join(problems) + more
 
 
 def step_handler(

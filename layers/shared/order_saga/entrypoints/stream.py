@@ -30,7 +30,7 @@ from aws_lambda_powertools.utilities.batch import (
 from pydantic import BaseModel, ConfigDict
 
 from order_saga import bootstrap
-from order_saga.entrypoints.step import parse
+from order_saga.entrypoints.parsing import parse
 from order_saga.errors import EarlierEventFailed, OrderNotFound, PoisonRecord
 from order_saga.observability import logger, metrics, tracer
 
