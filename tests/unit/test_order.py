@@ -90,7 +90,9 @@ def history(status: OrderStatus, compensated: bool = False) -> list[DomainEvent]
     events = [event for _, event in passed]
     if compensated and status not in (S.CONFIRMED, S.SHIPPED):
         if status is S.PAYMENT_PROCESSING:
-            events.append(PaymentFailed(order_id=order_id, amount=TOTAL, reason="declined"))
+            events.append(
+                PaymentFailed(order_id=order_id, amount=TOTAL, reason="declined", declined=True)
+            )
         if any(s is S.PAYMENT_COMPLETED for s, _ in passed):
             events.append(refunded(order_id, payment_id))
         if any(s is S.INVENTORY_RESERVED for s, _ in passed):

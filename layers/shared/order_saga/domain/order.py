@@ -148,8 +148,8 @@ class Order(Aggregate):
         self._record(event)
         return event
 
-    def fail_payment(self, reason: str) -> PaymentFailed:
-        event = self._payment("fail").fail(reason)
+    def fail_payment(self, reason: str, *, declined: bool = True) -> PaymentFailed:
+        event = self._payment("fail").fail(reason, declined=declined)
         self._record(event)
         return event
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from order_saga.domain.events import ABANDONED
 from order_saga.domain.order import FINISHED
 from order_saga.domain.payment import PaymentStatus
 from order_saga.errors import PaymentDeclined
@@ -101,7 +102,7 @@ def _settle_unanswered_charge(order: Order, ports: Ports) -> bool:
         return False
     charge = ports.gateway.find_charge(payment.idempotency_key)
     if charge is None:
-        order.fail_payment("abandoned: the charge never went through")
+        order.fail_payment(f"{ABANDONED} the charge never went through", declined=False)
     else:
         order.complete_payment(charge.payment_id)
     return True
