@@ -207,13 +207,17 @@ def test_no_grant_holds_a_wildcard_unless_reviewed_with_its_reason(role: str) ->
         assert action != "*" and not action.endswith(":*"), f"{role}: {action}"
 
 
-def test_the_idempotency_prefixes_granted_are_those_the_handlers_write_under() -> None:
+def test_the_idempotency_prefixes_granted_are_those_the_handlers_write_under(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from local_runtime.lambda_service import Functions
     from order_saga.entrypoints.idempotent_create import IDEMPOTENCY_PREFIX
 
     functions = Functions(LOCAL.functions())
     written = {}
     for name, spec in functions.specs.items():
+        for variable, value in spec.environment.items():  # checked at the function's init
+            monkeypatch.setenv(variable, value)
         functions.handler(spec)  # imports the function's app module
         consumer = vars(sys.modules[f"lambda_{spec.code_dir.name}_app"]).get("CONSUMER")
         if name == "ApiFunction":

@@ -337,7 +337,7 @@ def test_a_step_delivered_twice_writes_once_and_keeps_no_idempotency_record(
     module = import_app(logical_id)
     handler = getattr(module, FUNCTIONS[logical_id].handler.rpartition(".")[2])
     ports = in_memory_ports()
-    monkeypatch.setattr(bootstrap, "_ports", ports)  # restored afterwards, whoever set it
+    monkeypatch.setattr(bootstrap, "_source", ports)  # restored afterwards, whoever set it
     order_id = order_after(ports, STAGE_BEFORE.get(state, 0))
     event: dict[str, Any] = {"order_id": order_id}
     if state == "CancelOrder":

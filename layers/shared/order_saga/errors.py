@@ -115,6 +115,17 @@ class StorageError(TransientError):
     """The event store failed for a reason other than a version conflict (throttling, ...)."""
 
 
+# -- configuration: a function refuses to start without what it needs -------------
+
+
+class MissingConfiguration(SagaError):
+    """A function's environment lacks a variable its dependencies need; raised at init."""
+
+    def __init__(self, function: str, variables: tuple[str, ...]) -> None:
+        super().__init__(f"{function} cannot start: set {', '.join(variables)}")
+        self.variables = variables
+
+
 # -- the API's refusals (entrypoints/statuses.py maps each to its HTTP status) ----
 
 

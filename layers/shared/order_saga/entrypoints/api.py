@@ -44,6 +44,7 @@ from order_saga.entrypoints.route_docs import OrderId, ProductId, answers
 from order_saga.errors import Forbidden, OrderNotFound
 from order_saga.observability import logger, metrics, tracer
 from order_saga.service_layer import orders, views
+from order_saga.service_layer.dependencies import ApiDependencies
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
@@ -52,6 +53,9 @@ JSON = content_types.APPLICATION_JSON
 MAX_PAGE = 100
 
 app = APIGatewayRestResolver(enable_validation=True)
+DEPENDENCIES = bootstrap.Wired(ApiDependencies)
+"""Checked at the Api function's init (functions/api/app.py), not on import here: the
+OpenAPI command line imports the routes with no function's environment."""
 error_responses.install(app)
 
 # -- orders ------------------------------------------------------------------------------------
@@ -114,16 +118,16 @@ def create_order(
 
 
 def _place(request: CreateOrderRequest, customer_id: str) -> OrderAccepted:
-    ports = bootstrap.ports()
+    deps = DEPENDENCIES.get()
     command = parse(
         CreateOrder,
         {
             **request.model_dump(exclude={"order_id"}),
-            "order_id": request.order_id or ports.new_id(),
+            "order_id": request.order_id or deps.new_id(),
             "customer_id": customer_id,
         },
     )
-    order = orders.create_order(command, ports)
+    order = orders.create_order(command, deps)
     metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=1)
     return OrderAccepted(order_id=order.order_id, status=order.status, total=order.total)
 
@@ -136,10 +140,7 @@ def _place_attempt(attempt: dict[str, Any]) -> dict[str, Any]:
 def _idempotency_store() -> BasePersistenceLayer:
     # The composition root's stores, as the stream consumers use them: one persistence
     # layer per key prefix, on the function's own DynamoDB client.
-    stores = bootstrap.ports().idempotency
-    if stores is None:
-        raise RuntimeError("no idempotency store: the Api function needs IDEMPOTENCY_TABLE")
-    return stores.for_consumer(IDEMPOTENCY_PREFIX)
+    return DEPENDENCIES.get().idempotency.for_consumer(IDEMPOTENCY_PREFIX)
 
 
 @app.get(
@@ -162,7 +163,7 @@ def get_order(order_id: OrderId) -> OrderView:
 )
 def get_order_events(order_id: OrderId) -> OrderEvents:
     _visible_order(order_id, _caller())
-    events = views.order_events(bootstrap.ports().store, order_id)
+    events = views.order_events(DEPENDENCIES.get().store, order_id)
     return OrderEvents.model_validate({"order_id": order_id, "events": events})
 
 
@@ -192,9 +193,9 @@ def cancel_order(
                 requested_by=caller.name,
                 reason=request.reason if request else "",
             ),
-            bootstrap.ports(),
+            DEPENDENCIES.get(),
         )
-        view = views.order_view(bootstrap.ports().store, order_id)
+        view = views.order_view(DEPENDENCIES.get().store, order_id)
     cancelled = view["status"] == OrderStatus.CANCELLED
     return Response(
         status_code=HTTPStatus.OK if cancelled else HTTPStatus.ACCEPTED,
@@ -213,15 +214,15 @@ def cancel_order(
 def ship_order(order_id: OrderId) -> OrderView:
     if not _caller().operator:
         raise Forbidden("shipping an order needs the operator role")
-    ports = bootstrap.ports()
-    orders.ship_order(ShipOrder(order_id=order_id), ports)
-    return OrderView.model_validate(views.order_view(ports.store, order_id))
+    deps = DEPENDENCIES.get()
+    orders.ship_order(ShipOrder(order_id=order_id), deps)
+    return OrderView.model_validate(views.order_view(deps.store, order_id))
 
 
 def _visible_order(order_id: str, caller: Caller) -> dict[str, Any]:
     """The order's view if the caller may see it: its customer, or an operator. Anyone
     else is told it does not exist, so order ids reveal nothing."""
-    view = views.order_view(bootstrap.ports().store, order_id)
+    view = views.order_view(DEPENDENCIES.get().store, order_id)
     if not caller.operator and view["customer_id"] != caller.customer_id:
         raise OrderNotFound(f"no order {order_id}")
     return view
@@ -242,7 +243,7 @@ def list_products(
     cursor: Annotated[SafeId | None, Query(description="next_cursor of the page before.")] = None,
 ) -> ProductPage:
     _caller()
-    return ProductPage.model_validate(views.catalog_page(bootstrap.ports(), limit, cursor))
+    return ProductPage.model_validate(views.catalog_page(DEPENDENCIES.get(), limit, cursor))
 
 
 @app.get(
@@ -253,7 +254,7 @@ def list_products(
 )
 def get_product(product_id: ProductId) -> ProductView:
     _caller()
-    return ProductView.model_validate(views.product_view(bootstrap.ports(), product_id))
+    return ProductView.model_validate(views.product_view(DEPENDENCIES.get(), product_id))
 
 
 @app.get("/openapi.json", include_in_schema=False)

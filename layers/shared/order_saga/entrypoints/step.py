@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 
-from order_saga import bootstrap
 from order_saga.entrypoints.parsing import parse
 from order_saga.observability import logger, metrics, tracer
 
@@ -27,14 +26,16 @@ if TYPE_CHECKING:
 
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from order_saga.service_layer.ports import Ports
+    from order_saga.bootstrap import Wired
 
 C = TypeVar("C", bound=BaseModel)
+D = TypeVar("D")
 
 
 def step_handler(
     command: type[C],
-    use_case: Callable[[C, Ports], BaseModel],
+    use_case: Callable[[C, D], BaseModel],
+    dependencies: Wired[D],
     *,
     success_metric: str | None = None,
     failure_metrics: Mapping[type[Exception], str] | None = None,
@@ -45,9 +46,9 @@ def step_handler(
     failures = dict(failure_metrics or {})
     step = use_case.__name__
 
-    def run(parsed: C, ports: Ports) -> dict[str, Any]:
+    def run(parsed: C, wired: D) -> dict[str, Any]:
         try:
-            result = use_case(parsed, ports)
+            result = use_case(parsed, wired)
         except tuple(failures) as failure:
             metrics.add_metric(name=failures[type(failure)], unit=MetricUnit.Count, value=1)
             logger.info("step refused", extra={"step": step, "error": repr(failure)})
@@ -64,7 +65,7 @@ def step_handler(
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return run(parse(command, event), bootstrap.ports())
+        return run(parse(command, event), dependencies.get())
 
     handler.__name__ = step
     handler.__doc__ = use_case.__doc__

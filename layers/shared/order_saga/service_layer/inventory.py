@@ -16,13 +16,13 @@ from order_saga.service_layer.unit_of_work import UnitOfWork
 if TYPE_CHECKING:
     from order_saga.domain.commands import ReleaseInventory, ReserveInventory
     from order_saga.domain.order import Order
-    from order_saga.service_layer.ports import Ports
+    from order_saga.service_layer.dependencies import InventoryDependencies
 
 
 @retry_on_conflict
-def reserve_inventory(command: ReserveInventory, ports: Ports) -> ReservationResult:
-    check_deadline(command, ports)
-    with UnitOfWork(ports.store, command.order_id) as uow:
+def reserve_inventory(command: ReserveInventory, deps: InventoryDependencies) -> ReservationResult:
+    check_deadline(command, deps)
+    with UnitOfWork(deps.store, command.order_id) as uow:
         order = uow.order(command.order_id)
         if order.reservation is not None:
             return ReservationResult(
@@ -42,15 +42,15 @@ def reserve_inventory(command: ReserveInventory, ports: Ports) -> ReservationRes
             order.fail_reservation(shortage.shortages)
             uow.commit()  # the shortage is recorded on the order; no stock moved
             raise
-        reservation_id = ports.new_id()
+        reservation_id = deps.new_id()
         order.reserve_inventory(reservation_id, lines)
         uow.commit()  # the order and every product's stock, in one transaction
     return ReservationResult(reservation_id=reservation_id, lines=lines)
 
 
 @retry_on_conflict
-def release_inventory(command: ReleaseInventory, ports: Ports) -> ReleaseResult:
-    with UnitOfWork(ports.store, command.order_id) as uow:
+def release_inventory(command: ReleaseInventory, deps: InventoryDependencies) -> ReleaseResult:
+    with UnitOfWork(deps.store, command.order_id) as uow:
         order = uow.order(command.order_id)
         if order.status in FINISHED or not order.holds_inventory:
             return ReleaseResult(released=())

@@ -16,7 +16,7 @@ from order_saga.service_layer.unit_of_work import UnitOfWork
 if TYPE_CHECKING:
     from order_saga.domain.commands import ProcessPayment, RefundPayment
     from order_saga.domain.order import Order
-    from order_saga.service_layer.ports import Ports
+    from order_saga.service_layer.dependencies import PaymentDependencies
 
 
 def charge_key(order_id: str) -> str:
@@ -27,10 +27,10 @@ def refund_key(order_id: str) -> str:
     return f"{order_id}:refund"
 
 
-def process_payment(command: ProcessPayment, ports: Ports) -> PaymentResult:
+def process_payment(command: ProcessPayment, deps: PaymentDependencies) -> PaymentResult:
     """Charge the order's total once, however often this step is delivered."""
-    check_deadline(command, ports)
-    with UnitOfWork(ports.store, command.order_id) as uow:
+    check_deadline(command, deps)
+    with UnitOfWork(deps.store, command.order_id) as uow:
         order = uow.order(command.order_id)
         payment = order.payment
         if payment is None or payment.payment_id is None:
@@ -51,7 +51,7 @@ def process_payment(command: ProcessPayment, ports: Ports) -> PaymentResult:
         # A charge asked for and unanswered, then a cancellation: the refund settles it.
         order.check_may_proceed("charge")
         try:
-            charge = ports.gateway.charge(
+            charge = deps.gateway.charge(
                 idempotency_key=payment.idempotency_key,
                 token=order.payment_method,
                 amount=order.total,
@@ -65,10 +65,10 @@ def process_payment(command: ProcessPayment, ports: Ports) -> PaymentResult:
     return PaymentResult(payment_id=charge.payment_id, amount=charge.amount)
 
 
-def refund_payment(command: RefundPayment, ports: Ports) -> RefundResult:
+def refund_payment(command: RefundPayment, deps: PaymentDependencies) -> RefundResult:
     """Give back everything charged, once; a no-op when nothing is held, and when the
     order was confirmed after all (its forward step failed after writing)."""
-    with UnitOfWork(ports.store, command.order_id) as uow:
+    with UnitOfWork(deps.store, command.order_id) as uow:
         order = uow.order(command.order_id)
         if order.status in FINISHED:
             return RefundResult(refund_id=None, amount=Decimal("0.00"))
@@ -76,7 +76,7 @@ def refund_payment(command: RefundPayment, ports: Ports) -> RefundResult:
             # Commit point 1 of 3, before any money moves back: from now on a late
             # forward step conflicts on the stream or refuses (CompensationStarted).
             uow.commit()
-        if _settle_unanswered_charge(order, ports):
+        if _settle_unanswered_charge(order, deps):
             # Commit point 2: what the gateway says of a charge whose answer was lost is
             # recorded before compensating, so the refund below refunds a known charge.
             uow.commit()
@@ -84,7 +84,7 @@ def refund_payment(command: RefundPayment, ports: Ports) -> RefundResult:
             return RefundResult(refund_id=None, amount=Decimal("0.00"))
         order.check_refund()  # before the gateway moves any money
         assert order.payment is not None and order.payment.payment_id is not None
-        refund = ports.gateway.refund(
+        refund = deps.gateway.refund(
             idempotency_key=refund_key(order.order_id),
             payment_id=order.payment.payment_id,
             amount=order.payment.charged,
@@ -94,13 +94,13 @@ def refund_payment(command: RefundPayment, ports: Ports) -> RefundResult:
     return RefundResult(refund_id=refund.refund_id, amount=refund.amount)
 
 
-def _settle_unanswered_charge(order: Order, ports: Ports) -> bool:
+def _settle_unanswered_charge(order: Order, deps: PaymentDependencies) -> bool:
     """A charge still PROCESSING may have gone through with its answer lost: ask the
     gateway by idempotency key and record what it says. True when it recorded it."""
     payment = order.payment
     if payment is None or payment.status is not PaymentStatus.PROCESSING:
         return False
-    charge = ports.gateway.find_charge(payment.idempotency_key)
+    charge = deps.gateway.find_charge(payment.idempotency_key)
     if charge is None:
         order.fail_payment(f"{ABANDONED} the charge never went through", declined=False)
     else:
