@@ -15,6 +15,7 @@ from order_saga import bootstrap
 from order_saga.adapters.catalog import InMemoryCatalog
 from order_saga.adapters.event_store import InMemoryEventStore
 from order_saga.adapters.payment_gateway import SimulatedPaymentGateway
+from order_saga.configuration import EnvironmentAdapters
 from order_saga.errors import MissingConfiguration
 from order_saga.service_layer.dependencies import (
     ApiDependencies,
@@ -109,7 +110,7 @@ def test_a_function_missing_its_table_fails_its_init_not_its_first_request() -> 
 
 
 def test_the_adapters_are_built_at_first_use_and_only_those_asked_for() -> None:
-    adapters = bootstrap.EnvironmentAdapters({"EVENT_STORE_TABLE": "events"})
+    adapters = EnvironmentAdapters({"EVENT_STORE_TABLE": "events"})
 
     with pytest.raises(MissingConfiguration, match="CATALOG_TABLE"):
         _ = adapters.catalog

@@ -21,7 +21,8 @@ from order_saga.domain.commands import (
     ReserveInventory,
 )
 from order_saga.domain.events import CancellationRequested
-from order_saga.domain.order import Order, OrderStatus
+from order_saga.domain.order import Order
+from order_saga.domain.order_status import OrderStatus
 from order_saga.errors import InvalidTransition, OrderCancellationRequested
 from order_saga.service_layer.catalog import stock_product
 from order_saga.service_layer.inventory import release_inventory, reserve_inventory

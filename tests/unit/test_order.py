@@ -21,7 +21,8 @@ from order_saga.domain.events import (
     PaymentProcessing,
     PaymentRefunded,
 )
-from order_saga.domain.order import TRANSITIONS, Order, OrderStatus
+from order_saga.domain.order import Order
+from order_saga.domain.order_status import TRANSITIONS, OrderStatus
 from order_saga.domain.values import Address, OrderItem, StockLine
 from order_saga.errors import DomainError, InvalidTransition
 

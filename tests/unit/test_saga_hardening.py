@@ -30,7 +30,7 @@ from order_saga.domain.commands import (
     ShipOrder,
 )
 from order_saga.domain.events import CompensationFailed
-from order_saga.domain.order import OrderStatus
+from order_saga.domain.order_status import OrderStatus
 from order_saga.entrypoints.parsing import parse
 from order_saga.errors import (
     GatewayUnavailable,

@@ -26,7 +26,7 @@ from order_saga.domain.commands import (
     ReserveInventory,
     ShipOrder,
 )
-from order_saga.domain.order import OrderStatus
+from order_saga.domain.order_status import OrderStatus
 from order_saga.domain.payment import Payment, PaymentStatus
 from order_saga.domain.values import Shortage, StockLine
 from order_saga.errors import (

@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order_saga import bootstrap
 from order_saga.domain.commands import CreateOrder, RequestCancellation, ShipOrder
-from order_saga.domain.order import OrderStatus
+from order_saga.domain.order_status import OrderStatus
 from order_saga.domain.values import SafeId
 from order_saga.entrypoints import error_responses, gate, identity
 from order_saga.entrypoints.idempotent_create import IDEMPOTENCY_PREFIX, place_once

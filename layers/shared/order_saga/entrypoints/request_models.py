@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from order_saga.domain.commands import PaymentToken
-from order_saga.domain.order import MAX_ITEMS
+from order_saga.domain.order_status import MAX_ITEMS
 from order_saga.domain.values import Address, Money, Quantity, SafeId
 
 MONEY_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from order_saga.domain.order import OrderStatus
+from order_saga.domain.order_status import OrderStatus
 from order_saga.domain.payment import PaymentStatus
 from order_saga.domain.values import Address, SafeId
 from order_saga.entrypoints.request_models import MoneyText

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from order_saga.domain.inventory import Inventory
-from order_saga.domain.order import FINISHED, OrderStatus
+from order_saga.domain.order_status import FINISHED, OrderStatus
 from order_saga.domain.values import StockLine
 from order_saga.errors import InvalidTransition, OutOfStock
 from order_saga.service_layer.conflicts import retry_on_conflict

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from order_saga.domain.order import FINISHED, Order, OrderStatus
+from order_saga.domain.order import Order
+from order_saga.domain.order_status import FINISHED, OrderStatus
 from order_saga.domain.values import OrderItem
 from order_saga.errors import (
     ConcurrencyError,

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from order_saga.domain.events import ABANDONED
-from order_saga.domain.order import FINISHED
+from order_saga.domain.order_status import FINISHED
 from order_saga.domain.payment import PaymentStatus
 from order_saga.errors import PaymentDeclined
 from order_saga.service_layer.deadline import check_deadline
