@@ -8,7 +8,7 @@ import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from order_saga.adapters.event_store import utc_now
+from order_saga.adapters.clock import utc_now
 from order_saga.adapters.payment_gateway import PaymentGateway, SimulatedPaymentGateway
 from order_saga.errors import MissingConfiguration
 from order_saga.service_layer.ids import new_id

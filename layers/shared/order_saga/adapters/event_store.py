@@ -14,9 +14,10 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from order_saga.adapters.clock import utc_now
 from order_saga.domain.events import current_data, event_class, event_from_data
 from order_saga.errors import ConcurrencyError
 
@@ -74,10 +75,6 @@ class StreamAppend:
     stream_id: str
     expected_version: int
     events: Sequence[DomainEvent] = field(default_factory=tuple)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class EventStore(ABC):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Self
 
-from order_saga.adapters.event_store import utc_now
+from order_saga.adapters.clock import utc_now
 from order_saga.service_layer.ids import new_id
 
 if TYPE_CHECKING:
