@@ -246,8 +246,7 @@ class LocalRuntime:
         """Run the reconciler now, through the Lambda service as its schedule would (so
         injected faults apply), looking at orders older than ``after_seconds``; returns
         what it did (order ids started and re-driven, how many left running)."""
-        os.environ["RECONCILE_AFTER_SECONDS"] = str(after_seconds)
-        result, error = self.functions.invoke(RECONCILER_FUNCTION, {})
+        result, error = self.functions.invoke(RECONCILER_FUNCTION, {"after_seconds": after_seconds})
         if error:
             raise RuntimeError(f"the reconciler failed: {result}")
         return dict(result)

@@ -12,6 +12,7 @@ from order_saga.adapters.payment_gateway import SimulatedPaymentGateway
 from order_saga.adapters.recent_orders import InMemoryRecentOrders
 from order_saga.adapters.saga_launcher import RecordingSagaLauncher
 from order_saga.service_layer import saga_start
+from order_saga.service_layer.dependencies import ReconcilerDependencies
 from order_saga.service_layer.ports import Ports
 from tests.unit.sagas import in_manual_review, order_records, place, product, run_saga
 
@@ -48,31 +49,19 @@ def ports(clock: Clock) -> Ports:
 
 
 def reconcile(ports: Ports, saga: RecordingSagaLauncher, *, express: bool = False):
-    return saga_start.reconcile(
+    deps = ReconcilerDependencies(
         store=ports.store,
         orders=InMemoryRecentOrders(ports.store),
         saga=saga,
         clock=ports.clock,
-        after=AFTER,
         lookback=LOOKBACK,
         express=express,
     )
+    return saga_start.reconcile(deps, AFTER)
 
 
 def an_order(ports: Ports) -> str:
     return place(ports, [(product(ports, "5.00", 10), 1)])
-
-
-def test_the_relay_starts_the_execution_named_after_the_order(ports):
-    order_id = an_order(ports)
-    saga = RecordingSagaLauncher()
-    created = order_records(ports, order_id)[0]
-
-    assert saga_start.wants(created)
-    result = saga_start.start_from_event(created, saga)
-
-    assert result == {"order_id": order_id, "execution": f"local:{order_id}"}
-    assert saga.executions == {order_id: "RUNNING"}
 
 
 def test_the_relay_wants_only_an_orders_creation(ports):

@@ -1,13 +1,16 @@
-"""What the use cases need from the outside world, injected by the composition root."""
+"""Every adapter at once, for a process that runs every function: the local runtime and
+the tests hand one to the composition root (``bootstrap.use``), and each function takes
+its own dependencies from it (service_layer/dependencies.py). A deployed function never
+builds one: it is configured for, and builds, only what it uses."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from order_saga.adapters.event_store import utc_now
+from order_saga.adapters.clock import utc_now
+from order_saga.service_layer.ids import new_id
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -20,11 +23,8 @@ if TYPE_CHECKING:
     from order_saga.adapters.idempotency import IdempotencyStores
     from order_saga.adapters.notifier import Notifier
     from order_saga.adapters.payment_gateway import PaymentGateway
+    from order_saga.adapters.recent_orders import RecentOrders
     from order_saga.adapters.saga_launcher import SagaLauncher
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,19 @@ class Ports:
     saga_timeout: timedelta = timedelta(minutes=15)
     """An order not confirmed this long after its saga started is compensated."""
     idempotency: IdempotencyStores | None = None
-    """Powertools idempotency persistence, one layer per key prefix (saga steps, stream
-    consumers); None runs every delivery (unit tests), and the aggregates still refuse
-    double effects."""
+    """Powertools idempotency persistence, one layer per key prefix (the API's
+    Idempotency-Key, the stream consumers)."""
     # The event store stream's consumers: each function wires only what it uses.
     notifier: Notifier | None = None
     publisher: EventPublisher | None = None
     failure_queues: Mapping[str, FailureQueue] = field(default_factory=dict)
     """Consumer name -> its queue for records it can never process."""
+    # The saga's start: the relay and the reconciler.
+    recent_orders: RecentOrders | None = None
+    express: bool = False
+    """Whether the saga is an EXPRESS workflow (Step Functions keeps no record of those)."""
+    reconcile_lookback: timedelta = timedelta(hours=48)
+
+    @property
+    def launcher(self) -> SagaLauncher | None:
+        return self.saga

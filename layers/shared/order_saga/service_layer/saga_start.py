@@ -25,15 +25,17 @@ from typing import TYPE_CHECKING
 
 from order_saga.adapters.saga_launcher import RUNNING, redrive_name
 from order_saga.domain.order import Order
-from order_saga.service_layer.streams import order_stream
+from order_saga.service_layer.repository import order_stream
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from datetime import datetime
 
-    from order_saga.adapters.event_store import EventStore, RecordedEvent
-    from order_saga.adapters.recent_orders import RecentOrders
+    from order_saga.adapters.event_store import RecordedEvent
     from order_saga.adapters.saga_launcher import SagaLauncher
+    from order_saga.service_layer.dependencies import (
+        ReconcilerDependencies,
+        SagaStarterDependencies,
+    )
 
 EXPRESS_LIFETIME = timedelta(minutes=5)
 """An Express execution stops at 5 minutes: none outlives it."""
@@ -48,10 +50,10 @@ def wants(recorded: RecordedEvent) -> bool:
     return recorded.event_type == "OrderCreated" and recorded.stream_id.startswith("order#")
 
 
-def start_from_event(recorded: RecordedEvent, saga: SagaLauncher) -> dict[str, str]:
+def start_from_event(recorded: RecordedEvent, deps: SagaStarterDependencies) -> dict[str, str]:
     """The relay's work for one OrderCreated: start the execution named after the order."""
     order_id = recorded.stream_id.removeprefix("order#")
-    return {"order_id": order_id, "execution": saga.start(order_id)}
+    return {"order_id": order_id, "execution": deps.saga.start(order_id)}
 
 
 @dataclass
@@ -69,27 +71,20 @@ class Reconciliation:
     """Orders re-driven MAX_REDRIVES times already: left to an operator."""
 
 
-def reconcile(
-    *,
-    store: EventStore,
-    orders: RecentOrders,
-    saga: SagaLauncher,
-    clock: Callable[[], datetime],
-    after: timedelta,
-    lookback: timedelta,
-    express: bool = False,
-) -> Reconciliation:
-    now = clock()
+def reconcile(deps: ReconcilerDependencies, after: timedelta) -> Reconciliation:
+    """One run over the orders created between ``deps.lookback`` and ``after`` ago."""
+    now = deps.clock()
     result = Reconciliation()
-    for order_id in orders.created_between(now - lookback, now - after):
-        records = store.load(order_stream(order_id))
+    saga = deps.saga
+    for order_id in deps.orders.created_between(now - deps.lookback, now - after):
+        records = deps.store.load(order_stream(order_id))
         if not records:
             continue  # the index is eventually consistent; a stream is never deleted
         order = Order.rebuild(record.to_domain() for record in records)
         if order.is_terminal or order.in_manual_review:
             continue
         result.examined += 1
-        if express:
+        if deps.express:
             _reconcile_express(order_id, records, saga, now, result)
         else:
             _reconcile_standard(order_id, saga, result)
