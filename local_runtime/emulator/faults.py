@@ -129,3 +129,11 @@ def dies_at_start(value: bool | None = None) -> bool:
     if value is not None:
         _dying.value = value
     return bool(getattr(_dying, "value", False))
+
+
+def invoking(function: str | None = None) -> str | None:
+    """The function whose invocation the current thread runs (set by the Lambda service),
+    so that patches/start_rate.py can tell who started an execution."""
+    if function is not None:
+        _dying.function = function or None
+    return getattr(_dying, "function", None)

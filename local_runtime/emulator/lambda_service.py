@@ -30,6 +30,7 @@ from local_runtime.emulator.faults import (
     ProcessExited,
     Throttled,
     dies_at_start,
+    invoking,
 )
 
 if TYPE_CHECKING:
@@ -189,12 +190,14 @@ class Functions:
                 raise fault.error
             handler = self.handler(spec)
             dies_at_start(fault.exit_at_start)
+            invoking(spec.logical_id)
             try:
                 result = handler(payload, LambdaContext(spec, spec.timeout * 1000))
             except ProcessExit as exit_:
                 raise ProcessExited(str(exit_)) from None
             finally:
                 dies_at_start(False)
+                invoking("")
             if fault.duplicate:
                 result = handler(payload, LambdaContext(spec, spec.timeout * 1000))
             if fault.error is not None:

@@ -29,6 +29,7 @@ shard with factor 1 does).
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import uuid
 from collections import deque
@@ -97,7 +98,10 @@ class StreamDriver:
 
         def poll() -> None:
             while not self._stop.wait(interval):
-                self.drain()
+                try:
+                    self.drain()
+                except Exception:  # as Lambda's poller: this poll failed, the next one reads on
+                    logging.getLogger(__name__).exception("polling the streams failed")
 
         self._poller = threading.Thread(target=poll, daemon=True, name="stream-driver")
         self._poller.start()

@@ -18,7 +18,7 @@ from typing import Any
 
 from moto.core.exceptions import AWSError
 
-from local_runtime.emulator.faults import ProcessExit, dies_at_start
+from local_runtime.emulator.faults import ProcessExit, dies_at_start, invoking
 from local_runtime.patches.patching import patch
 
 BURST = 1300
@@ -51,6 +51,7 @@ class _Bucket:
 
 _lock = threading.Lock()
 _bucket = _Bucket(at=time.monotonic())
+_starters: dict[str, str] = {}
 
 
 def configure(burst: float = BURST, refill_per_second: float = REFILL_PER_SECOND) -> None:
@@ -58,6 +59,13 @@ def configure(burst: float = BURST, refill_per_second: float = REFILL_PER_SECOND
     global _bucket
     with _lock:
         _bucket = _Bucket(burst, refill_per_second, burst, time.monotonic())
+
+
+def starters() -> dict[str, str]:
+    """Execution name -> the function whose invocation first started it (StartExecution
+    answered; for a STANDARD name started twice, the first)."""
+    with _lock:
+        return dict(_starters)
 
 
 def throttled() -> int:
@@ -82,6 +90,10 @@ def _metered(original: Any) -> Any:
             allowed = _bucket.take()
         if not allowed:
             raise ThrottlingException("Rate exceeded")
-        return original(self)
+        answer = original(self)
+        name = self._get_param("name")
+        with _lock:
+            _starters.setdefault(name, invoking() or "caller")
+        return answer
 
     return start_execution

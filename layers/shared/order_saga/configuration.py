@@ -115,10 +115,16 @@ class EnvironmentAdapters:
 
         def build() -> Any:
             import boto3
+            from botocore.config import Config
 
             from order_saga.adapters.saga_launcher import StepFunctionsSagaLauncher
 
-            return StepFunctionsSagaLauncher(arn, boto3.client("stepfunctions"))
+            # Standard retries (3 attempts, jittered backoff) on ThrottlingException: a
+            # start past the account's rate fails fast, and the stream relay retries it.
+            client = boto3.client(
+                "stepfunctions", config=Config(retries={"mode": "standard", "max_attempts": 3})
+            )
+            return StepFunctionsSagaLauncher(arn, client)
 
         return self._once("saga", build)
 
