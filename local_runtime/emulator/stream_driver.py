@@ -58,8 +58,10 @@ class StreamDriver:
         self._streams = boto3.client("dynamodbstreams")
         self._checkpoints: dict[tuple[str, str], str] = {}
         self._lock = threading.RLock()
+        self._mapping_locks = {m.function: threading.Lock() for m in self.mappings}
+        """One per mapping: its poller and drain() never deliver the same records twice."""
         self._stop = threading.Event()
-        self._poller: threading.Thread | None = None
+        self._pollers: list[threading.Thread] = []
         for mapping in self.mappings:
             if mapping.starting_position == "LATEST":
                 self._skip_to_latest(mapping)
@@ -72,7 +74,7 @@ class StreamDriver:
         with self._lock:
             read = 0
             while True:
-                moved = sum(self._poll(mapping) for mapping in self.mappings)
+                moved = sum(self._poll_alone(mapping) for mapping in self.mappings)
                 if not moved:
                     return read
                 read += moved
@@ -91,26 +93,33 @@ class StreamDriver:
                         self._checkpoints[checkpoint] = records[-1]["dynamodb"]["SequenceNumber"]
 
     def start_polling(self, interval: float = 0.25) -> None:
-        """Drain in the background, as the mappings would on AWS (for `make serve`)."""
-        if self._poller is not None:
+        """Poll in the background, as the mappings would on AWS (for `make serve`): each
+        mapping on its own thread, as each is its own poller there, so a slow consumer
+        never delays another's records."""
+        if self._pollers:
             return
         self._stop.clear()
 
-        def poll() -> None:
+        def poll(mapping: StreamMapping) -> None:
             while not self._stop.wait(interval):
                 try:
-                    self.drain()
+                    while self._poll_alone(mapping):
+                        pass
                 except Exception:  # as Lambda's poller: this poll failed, the next one reads on
-                    logging.getLogger(__name__).exception("polling the streams failed")
+                    logging.getLogger(__name__).exception("polling the stream failed")
 
-        self._poller = threading.Thread(target=poll, daemon=True, name="stream-driver")
-        self._poller.start()
+        for mapping in self.mappings:
+            poller = threading.Thread(
+                target=poll, args=(mapping,), daemon=True, name=f"stream-{mapping.function}"
+            )
+            poller.start()
+            self._pollers.append(poller)
 
     def stop(self) -> None:
         self._stop.set()
-        if self._poller is not None:
-            self._poller.join()
-            self._poller = None
+        for poller in self._pollers:
+            poller.join()
+        self._pollers = []
 
     def stream_records(self, table: str) -> list[dict[str, Any]]:
         """Every record the table's stream holds, shaped as Lambda delivers them."""
@@ -157,6 +166,10 @@ class StreamDriver:
                 self._checkpoints[mapping.function, shard] = records[-1]["dynamodb"][
                     "SequenceNumber"
                 ]
+
+    def _poll_alone(self, mapping: StreamMapping) -> int:
+        with self._mapping_locks[mapping.function]:
+            return self._poll(mapping)
 
     def _poll(self, mapping: StreamMapping) -> int:
         arn = self.stream_arn(mapping.table)

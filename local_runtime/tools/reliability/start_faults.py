@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from local_runtime.emulator.faults import Fault
+from local_runtime.emulator.faults import FOREVER, Fault
 from local_runtime.patches import start_rate
 from local_runtime.tools.reliability.orders import (
     Order,
@@ -136,8 +136,8 @@ def start_fault_run(runtime: LocalRuntime, *, per_fault: int = 40) -> StartResul
     by: dict[str, Callable[[Group], None]] = {}
 
     def throttled_burst(group: Group) -> None:
-        # A burst far above the start rate: 5 starts in the bucket, 2 more a second.
-        start_rate.configure(burst=5, refill_per_second=2.0)
+        # A burst far above the start rate: 5 starts in the bucket, one more in two seconds.
+        start_rate.configure(burst=5, refill_per_second=0.5)
         group.answers.update(_place_all(runtime, group.orders, workers=20))
         refused["StartExecution"] += start_rate.throttled()
         start_rate.configure()
@@ -160,12 +160,14 @@ def start_fault_run(runtime: LocalRuntime, *, per_fault: int = 40) -> StartResul
         time.sleep(1.0)
         # Back, but failing: every retry of its first batches fails, then their
         # coordinates go to its failure queue; the reconciler starts those orders.
-        failing = Fault(error=StorageError("relay failing"), times=25)
+        runtime.functions.clear_faults()  # what the earlier groups left queued
+        failing = Fault(error=StorageError("relay failing"), times=FOREVER)
+        failing.label = "relay_failing"
         runtime.functions.inject(RELAY, failing)
         streams.enabled[RELAY] = True
         deadline = time.monotonic() + 30
-        while failing.times > 0 and time.monotonic() < deadline:
-            time.sleep(0.5)
+        while len(streams.discarded) < 1 and time.monotonic() < deadline:
+            time.sleep(0.25)
         runtime.functions.clear_faults()
 
     def racing(group: Group) -> None:
