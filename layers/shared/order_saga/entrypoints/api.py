@@ -144,7 +144,7 @@ def _place(request: CreateOrderRequest, customer_id: str, key: str | None) -> Or
     if not placed.saga_started:
         # Accepted all the same: the saga starter on the event store's stream starts it.
         metrics.add_metric(name="SagaStartsDeferred", unit=MetricUnit.Count, value=1)
-        logger.warning("saga start deferred to the stream", extra={"order_id": order.order_id})
+        logger.info("saga start deferred to the stream", extra={"order_id": order.order_id})
     return OrderAccepted(order_id=order.order_id, status=order.status, total=order.total)
 
 

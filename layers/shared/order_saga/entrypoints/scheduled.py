@@ -41,6 +41,7 @@ def reconciler_handler(
             name="SagasRedrivenByReconciler", unit=MetricUnit.Count, value=len(result.redriven)
         )
         acted = result.started or result.redriven or result.given_up
+        # Acting is what the SagasReconciledAlarm watches; the log line says on which orders.
         (logger.warning if acted else logger.info)("reconciled", extra=asdict(result))
         return {
             "examined": result.examined,
