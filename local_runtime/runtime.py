@@ -24,6 +24,7 @@ from local_runtime.emulator.metrics_tap import MetricsTap
 from local_runtime.emulator.stream_driver import StreamDriver
 from local_runtime.emulator.tables import create_tables
 from local_runtime.emulator.template import REGION, Template
+from local_runtime.patches.dynamodb_latency import set_latency
 from local_runtime.patches.hooks import finished
 from local_runtime.patches.speed import sdk_session
 from ops.redrive import Outcome, redrive
@@ -83,12 +84,17 @@ class LocalRuntime:
         *,
         log_level: str = "WARNING",
         time_scale: float = 1.0,
+        dynamodb_latency: float = 0.0,
     ) -> None:
         """``time_scale`` shortens the interpreter's Retry waits and task timeouts and the
-        functions' timeouts (see local_runtime.emulator.clock); 1.0 plays them as deployed."""
+        functions' timeouts (see local_runtime.emulator.clock); 1.0 plays them as deployed.
+        ``dynamodb_latency`` (seconds) delays every DynamoDB request as the network would,
+        and lets transactions conflict as on AWS (local_runtime/patches/dynamodb_latency.py);
+        0 is moto's instant answer."""
         self.template = template or Template()
         self.log_level = log_level
         self.time_scale = time_scale
+        self.dynamodb_latency = dynamodb_latency
         self.metrics: MetricsTap | None = None
         self._saved_environment: dict[str, str] | None = None
         self._mock: Any = None
@@ -120,6 +126,8 @@ class LocalRuntime:
         self._mock.start()
         patches.apply()  # moto made safe and lean for many sagas at once
         sdk_session.install()
+        # The tables and the state machine are created at once; the latency starts after.
+        set_latency(0.0)
         self.server = LambdaServer(self.functions).start()
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.server.endpoint
         os.environ.update(self.function_environment())
@@ -132,6 +140,7 @@ class LocalRuntime:
         self.state_machine_arn = self._create_state_machine()
         bootstrap.use(None)
         self.ports = bootstrap.ports()
+        set_latency(self.dynamodb_latency)
         # Everything loaded so far (moto's and botocore's service models, the parsed
         # ASL, the handlers' modules) lives as long as the runtime: out of the
         # collector's sight, each full collection no longer walks it (a twentieth of
@@ -143,6 +152,7 @@ class LocalRuntime:
         from order_saga import bootstrap
 
         gc.unfreeze()
+        set_latency(0.0)
         bootstrap.use(None)
         self._sfn = None
         if self.streams is not None:

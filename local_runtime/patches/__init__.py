@@ -2,6 +2,7 @@
 
     versions.py     the library versions the patches were tested on; checked first
     correctness.py  fixes without which moto answers wrongly under load (the request lock)
+    dynamodb_latency.py  DynamoDB's latency and transaction conflicts, when asked for
     hooks.py        what the runtime adds on purpose (the time scale, an execution's end)
     speed/          shortcuts that change no answer, only what one costs
 
@@ -11,7 +12,7 @@ changes nothing), after checking that moto is a version they were tested on.
 
 from __future__ import annotations
 
-from local_runtime.patches import correctness, hooks, versions
+from local_runtime.patches import correctness, dynamodb_latency, hooks, versions
 from local_runtime.patches.speed import (
     dynamodb_reads,
     dynamodb_writes,
@@ -25,6 +26,7 @@ def apply() -> None:
     left behind: each runtime has its own Lambda endpoint and executions."""
     versions.check()
     correctness.apply()
+    dynamodb_latency.apply()
     hooks.apply()
     dynamodb_writes.apply()
     dynamodb_reads.apply()
