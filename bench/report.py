@@ -12,6 +12,8 @@ TARGETS: dict[str, Any] = {
     "express_dollars_per_million": Decimal(15),
     "init_ratio_to_boto3": 1.5,
     "orders_per_second": 20.0,
+    "flash_sale_rate_ratio": 0.8,
+    "flash_sale_contention_cancellations": 0,
 }
 
 
@@ -189,6 +191,50 @@ def eventstore_section(rows: list[dict[str, Any]]) -> str:
     )
 
 
+def growth_section(rows: list[dict[str, Any]]) -> str:
+    return table(
+        ["past orders", "DDB requests", "RRU", "WRU", "bytes read", "ms", "reservations ended"],
+        [
+            [
+                r["past_orders"],
+                r["requests"],
+                r["read_units"],
+                r["write_units"],
+                r["read_bytes"],
+                r["ms"],
+                ", ".join(r["outcomes"]),
+            ]
+            for r in rows
+        ],
+    )
+
+
+def flashsale_section(sale: dict[str, Any]) -> str:
+    rows = [
+        [
+            s["scenario"],
+            s["orders"],
+            s["orders_per_s"],
+            s["attempts_per_reservation"],
+            s["reserve_invocations_per_order"],
+            s["contention_cancellations"],
+            s["p50_ms"],
+            s["p99_ms"],
+            s["cpu_ms_per_order"],
+        ]
+        for s in sale["scenarios"]
+    ]
+    notes = (
+        f"{sale['concurrency']} orders in flight; {sale['latency_s'] * 1000:.0f} ms added to each"
+        f" DynamoDB request, a transaction holding its items {sale['hold_s'] * 1000:.0f} ms;"
+        f" rate of 1 product / rate over {sale['scenarios'][1]['products']}:"
+        f" {sale['rate_ratio']}."
+    )
+    headers = ["scenario", "orders", "orders/s", "attempts/reservation", "reserve calls/order"]
+    headers += ["contention cancelled", "p50 ms", "p99 ms", "CPU ms/order"]
+    return table(headers, rows) + "\n" + notes
+
+
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Each target beside what was measured, and whether it was met."""
     checks: list[dict[str, Any]] = []
@@ -230,6 +276,14 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         limit = TARGETS["orders_per_second"]
         rate = load["orders_per_s"]
         check("local runtime orders per second", rate, limit, rate >= limit)
+    sale = results.get("flashsale")
+    if sale:
+        limit = TARGETS["flash_sale_rate_ratio"]
+        ratio = sale["rate_ratio"]
+        check("flash sale: rate for 1 product / rate over 20", ratio, limit, ratio >= limit)
+        limit = TARGETS["flash_sale_contention_cancellations"]
+        cancelled = sum(s["contention_cancellations"] for s in sale["scenarios"])
+        check("flash sale: orders cancelled for contention", cancelled, limit, cancelled <= limit)
     return checks
 
 
@@ -251,6 +305,11 @@ def render(results: dict[str, Any]) -> str:
         parts += ["", "Cold start proxy", coldstart_section(results["coldstart"])]
     if "throughput" in results:
         parts += ["", "Local runtime throughput", throughput_section(results["throughput"])]
+    if "growth" in results:
+        parts += ["", "Reservation cost against the product's past orders"]
+        parts += [growth_section(results["growth"])]
+    if "flashsale" in results:
+        parts += ["", "Flash sale", flashsale_section(results["flashsale"])]
     if "eventstore" in results:
         parts += ["", "Event store growth", eventstore_section(results["eventstore"])]
     parts += ["", "Targets", targets_section(results["targets"])]

@@ -17,6 +17,11 @@ upper bound (AWS commits before it answers, and does not document how long the c
 holds the items), so the local figures are pessimistic on conflicts. At 0 (the default)
 nothing waits and nothing conflicts: moto's own behaviour.
 
+Requests made by an invocation that takes turns (the Api function: locally one
+invocation at a time, where AWS runs an environment per request in flight) are not
+delayed: waiting there would queue every order behind the others' latency, a limit of
+the local runtime and not of DynamoDB. Their transactions still hold items.
+
 ``stats`` counts the transactions (committed, cancelled on a condition, cancelled on a
 conflict) and the single-item writes refused, for the benchmarks.
 """
@@ -26,12 +31,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from local_runtime.patches.patching import patch
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Iterator
 
 _state = threading.Lock()
 _latency = 0.0
@@ -42,7 +48,12 @@ _mine = threading.local()
 stats: Counter[str] = Counter()
 """Transactions and refusals since the last reset (see ``reset_stats``)."""
 counting: Callable[[Iterable[dict[str, Any]]], bool] = lambda keys: True  # noqa: E731
-"""Which transactions ``stats`` counts, by the keys of their items."""
+"""Which transactions Requests made by an invocation that takes turns (the Api function: locally one
+invocation at a time, where AWS runs an environment per request in flight) are not
+delayed: waiting there would queue every order behind the others' latency, a limit of
+the local runtime and not of DynamoDB. Their transactions still hold items.
+
+``stats`` counts, by the keys of their items."""
 
 _CONFLICT_MESSAGE = "Transaction is ongoing for the item"
 
@@ -76,13 +87,24 @@ def apply() -> None:
         patch(DynamoHandler, name, _refusing_a_held_item)
 
 
+@contextmanager
+def undelayed() -> Iterator[None]:
+    """The current thread's DynamoDB requests are not delayed meanwhile."""
+    before = getattr(_mine, "undelayed", False)
+    _mine.undelayed = True
+    try:
+        yield
+    finally:
+        _mine.undelayed = before
+
+
 def before_request(handler: Any) -> float:
     """Wait the request's way there; the half-latency to wait on its way back (0 when the
     knob is off or this is not DynamoDB itself)."""
     from moto.dynamodb.responses import DynamoHandler
 
     half = _latency / 2
-    if not half or not isinstance(handler, DynamoHandler):
+    if not half or not isinstance(handler, DynamoHandler) or getattr(_mine, "undelayed", False):
         return 0.0
     time.sleep(half)
     return half
@@ -90,18 +112,22 @@ def before_request(handler: Any) -> float:
 
 def after_request(half: float) -> None:
     """The answer's way back; the items the request's transaction committed are held until
-    it arrives."""
-    if not half:
+    it arrives (for the same time when the request itself was not delayed)."""
+    if not _latency:
         return
     time.sleep(half)
     held = getattr(_mine, "keys", None)
     if held:
         _mine.keys = []
-        with _state:
-            _held.subtract(held)
-            for key in held:
-                if _held[key] <= 0:
-                    del _held[key]
+        _release(held)
+
+
+def _release(keys: list[tuple[str, str]]) -> None:
+    with _state:
+        _held.subtract(keys)
+        for key in keys:
+            if _held[key] <= 0:
+                del _held[key]
 
 
 def _refusing_held_items(original: Any) -> Any:
@@ -129,7 +155,10 @@ def _refusing_held_items(original: Any) -> Any:
             committed = [_unique(key) for key in keys if key is not None]
             with _state:
                 _held.update(committed)
-            _mine.keys = [*getattr(_mine, "keys", []), *committed]
+            if getattr(_mine, "undelayed", False):
+                threading.Timer(_latency / 2, _release, args=(committed,)).start()
+            else:
+                _mine.keys = [*getattr(_mine, "keys", []), *committed]
         return answer
 
     return transact_write_items
