@@ -84,11 +84,19 @@ def run_usage(args: argparse.Namespace, prices: Prices) -> list[dict[str, Any]]:
 
 def run_throughput(args: argparse.Namespace) -> dict[str, Any]:
     from bench import throughput, usage
+    from bench.coldstart import boto3_import_cpu_ms
     from local_runtime.runtime import LocalRuntime
 
+    before = boto3_import_cpu_ms()
     with LocalRuntime() as runtime:
         usage.warm_up(runtime)
-        return throughput.measure(runtime, args.orders, args.concurrency, args.products)
+        load = throughput.measure(runtime, args.orders, args.concurrency, args.products)
+    # Before and after, as a shared machine's load comes and goes.
+    load["boto3_import_cpu_ms"] = round((before + boto3_import_cpu_ms()) / 2, 1)
+    load["cpu_per_order_to_boto3"] = round(
+        load["cpu_ms_per_order"] / load["boto3_import_cpu_ms"], 2
+    )
+    return load
 
 
 def run_growth(args: argparse.Namespace) -> list[dict[str, Any]]:

@@ -11,7 +11,9 @@ TARGETS: dict[str, Any] = {
     "standard_dollars_per_million": Decimal(115),
     "express_dollars_per_million": Decimal(15),
     "init_ratio_to_boto3": 1.5,
-    "orders_per_second": 20.0,
+    "cpu_per_order_to_boto3": 0.5,
+    "growth_bytes_ratio": 1.1,
+    "growth_time_ratio": 1.5,
     "flash_sale_rate_ratio": 0.8,
     "flash_sale_contention_cancellations": 0,
 }
@@ -166,7 +168,9 @@ def throughput_section(load: dict[str, Any]) -> str:
         f"The median of {len(load['rounds_orders_per_s'])} rounds"
         f" (orders/s: {', '.join(str(r) for r in load['rounds_orders_per_s'])}). "
         f"{load['orders_per_cpu_s']} orders per CPU-second (one core to itself would run that"
-        f" many a second); {load['lambda_invocations_per_order']} Lambda invocations per"
+        f" many a second); CPU per order {load['cpu_per_order_to_boto3']} times the CPU of"
+        f" import boto3 ({load['boto3_import_cpu_ms']} ms) in the same run;"
+        f" {load['lambda_invocations_per_order']} Lambda invocations per"
         f" order; {load['cpus']} CPUs, load average {load['load_average']} at the end of"
         " the run (other processes included)."
     )
@@ -273,9 +277,19 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                   f"{worst[key]} ({name})", limit, worst[key] <= limit)  # fmt: skip
     load = results.get("throughput")
     if load:
-        limit = TARGETS["orders_per_second"]
-        rate = load["orders_per_s"]
-        check("local runtime orders per second", rate, limit, rate >= limit)
+        limit = TARGETS["cpu_per_order_to_boto3"]
+        ratio = load["cpu_per_order_to_boto3"]
+        check("local runtime CPU per order / CPU of import boto3", ratio, limit, ratio <= limit)
+    growth = results.get("growth")
+    if growth:
+        first, last = growth[0], growth[-1]
+        span = f"{last['past_orders']:,} / {first['past_orders']:,} past orders"
+        ratio = round(last["read_bytes"] / first["read_bytes"], 2)
+        limit = TARGETS["growth_bytes_ratio"]
+        check(f"reservation bytes read, {span}", ratio, limit, ratio <= limit)
+        ratio = round(last["ms"] / first["ms"], 2)
+        limit = TARGETS["growth_time_ratio"]
+        check(f"reservation time, {span}", ratio, limit, ratio <= limit)
     sale = results.get("flashsale")
     if sale:
         limit = TARGETS["flash_sale_rate_ratio"]
