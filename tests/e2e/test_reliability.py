@@ -18,6 +18,7 @@ import pytest
 
 from local_runtime.emulator.clock import set_time_scale, time_scale
 from local_runtime.emulator.faults import Fault
+from local_runtime.patches.dynamodb_latency import set_latency
 from local_runtime.tools import reliability
 from order_saga import bootstrap
 from order_saga.adapters.event_store import EventStore
@@ -82,6 +83,32 @@ def test_orders_rushing_one_product_never_oversell_and_each_gets_stock_or_is_ref
     # stock never stranded: whatever is left is less than any refused order wanted
     assert result.smallest_refused is not None
     assert result.available < result.smallest_refused
+
+
+@pytest.fixture
+def dynamodb_latency() -> Iterator[float]:
+    """DynamoDB's latency modelled (local_runtime/patches/dynamodb_latency.py): requests
+    overlap, and a transaction on an item another is committing is cancelled."""
+    set_latency(0.05)
+    try:
+        yield 0.05
+    finally:
+        set_latency(0.0)
+
+
+@pytest.mark.usefixtures("deployed_time", "bulk", "dynamodb_latency")
+def test_with_dynamodb_latency_a_rush_on_one_product_cancels_no_order_for_contention(
+    shop: Shop,
+) -> None:
+    result = reliability.contention_run(shop.runtime, orders=48, units=30, seed=41, workers=48)
+
+    assert result.sold + result.available == 30
+    assert result.available >= 0
+    assert {(o.status, o.reason) for o in result.outcomes} <= {
+        ("CONFIRMED", None),
+        ("CANCELLED", "OutOfStock"),
+    }
+    assert result.smallest_refused is None or result.available < result.smallest_refused
 
 
 # -- two writers on one order -------------------------------------------------------------------
