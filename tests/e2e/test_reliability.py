@@ -29,9 +29,14 @@ from order_saga.service_layer.views import order_view
 from tests.e2e.conftest import ADDRESS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
-    from order_saga.adapters.event_store import RecordedEvent, Snapshot, StreamAppend
+    from order_saga.adapters.event_store import (
+        RecordedEvent,
+        Snapshot,
+        StockChange,
+        StreamAppend,
+    )
     from tests.e2e.conftest import Client, Shop
 
 HAPPY_PATH = ["ProcessPayment", "ReserveInventory", "ConfirmOrder"]
@@ -141,9 +146,16 @@ class RaceOnLoad(EventStore):
         return records
 
     def append_streams(
-        self, appends: Sequence[StreamAppend], *, correlation_id: str
+        self,
+        appends: Sequence[StreamAppend],
+        *,
+        correlation_id: str,
+        stock: Sequence[StockChange] = (),
     ) -> list[RecordedEvent]:
-        return self.inner.append_streams(appends, correlation_id=correlation_id)
+        return self.inner.append_streams(appends, correlation_id=correlation_id, stock=stock)
+
+    def stock_levels(self, product_ids: Iterable[str]) -> dict[str, int]:
+        return self.inner.stock_levels(product_ids)
 
     def stream_ids(self, prefix: str = "") -> list[str]:
         return self.inner.stream_ids(prefix)
@@ -154,7 +166,7 @@ class RaceOnLoad(EventStore):
     def save_snapshot(self, snapshot: Snapshot) -> bool:
         return self.inner.save_snapshot(snapshot)
 
-    def _write(self, records: list[RecordedEvent]) -> None:
+    def _write(self, records: list[RecordedEvent], stock: Sequence[StockChange] = ()) -> None:
         raise AssertionError("writes go to the inner store")
 
 

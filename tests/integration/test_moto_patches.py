@@ -17,7 +17,7 @@ from local_runtime import patches
 from local_runtime.emulator.tables import create_tables
 from local_runtime.emulator.template import Template
 from order_saga.adapters.dynamodb_event_store import DynamoDBEventStore
-from order_saga.adapters.event_store import StreamAppend
+from order_saga.adapters.event_store import StockChange, StreamAppend
 from order_saga.domain.events import StockAdded
 from order_saga.errors import ConcurrencyError
 from tests.integration.test_event_store_contract import EventStoreContract, fixed_clock
@@ -31,6 +31,7 @@ TEMPLATE = Template()
 PREFIX = f"fixes-{uuid.uuid4().hex[:8]}-"
 SNAPSHOTS = f"{PREFIX}SnapshotTable"
 IDEMPOTENCY = f"{PREFIX}IdempotencyTable"
+STOCK = f"{PREFIX}StockTable"
 
 
 def new_id() -> str:
@@ -52,7 +53,9 @@ class TestEventStoreOnFixedMoto(EventStoreContract):
     @pytest.fixture
     def store(self, table: tuple[Any, str]) -> EventStore:
         client, name = table
-        return DynamoDBEventStore(name, client, clock=fixed_clock, snapshot_table=SNAPSHOTS)
+        return DynamoDBEventStore(
+            name, client, clock=fixed_clock, snapshot_table=SNAPSHOTS, stock_table=STOCK
+        )
 
 
 def put(client: Any, table: str, stream: str, version: int) -> None:
@@ -309,9 +312,6 @@ def test_an_update_item_that_sets_a_key_attribute_is_still_refused(
     assert client.get_item(TableName=name, Key=key)["Item"]["a"] == {"S": "x"}
 
 
-STOCK = f"{PREFIX}StockTable"
-
-
 def stock_update(product: str, quantity: int) -> dict[str, Any]:
     """A transaction's decrement of a product's units, on condition enough remain."""
     return {
@@ -525,3 +525,66 @@ def test_without_latency_overlapping_transactions_both_commit(table: tuple[Any, 
 
     assert all(isinstance(result, dict) for result in results)
     assert units(client, product) == 1
+
+
+def test_with_latency_two_reservations_of_one_product_both_commit_after_a_conflict(
+    table: tuple[Any, str], latency: float
+) -> None:
+    from local_runtime.patches import dynamodb_latency
+
+    client, name = table
+    store = DynamoDBEventStore(name, client, stock_table=STOCK)
+    product = f"sku-{new_id()}"
+    client.put_item(TableName=STOCK, Item={"product_id": {"S": product}, "available": {"N": "9"}})
+
+    def reserve() -> Any:
+        order = f"order#{new_id()}"
+        added = [StockAdded(product_id="a", quantity=1)]
+        return store.append_streams(
+            [StreamAppend(order, 0, added)],
+            correlation_id="t",
+            stock=[StockChange.take(product, 1)],
+        )
+
+    first, second = at_once(reserve, reserve, stagger=latency / 4)
+
+    assert isinstance(first, list) and isinstance(second, list)  # both appended
+    assert units(client, product) == 7
+    assert dynamodb_latency.reset_stats()["transaction conflicts"] >= 1
+
+
+class ConflictingClient:
+    """A DynamoDB client whose transactions always meet another on the stock counter."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> None:
+        self.sent += 1
+        reasons = [
+            {"Code": "TransactionConflict" if "Update" in entry else "None"}
+            for entry in TransactItems
+        ]
+        raise ClientError(
+            {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons},
+            "TransactWriteItems",
+        )
+
+
+def test_a_counter_contended_on_every_send_is_stock_contended_and_nothing_is_written() -> None:
+    from order_saga.adapters.dynamodb_event_store import CONTENTION_ATTEMPTS, CONTENTION_CAP
+    from order_saga.errors import StockContended
+
+    client, waits = ConflictingClient(), []
+    store = DynamoDBEventStore("events", client, stock_table="stock", sleep=waits.append)  # type: ignore[arg-type]
+
+    with pytest.raises(StockContended):
+        store.append_streams(
+            [StreamAppend(f"order#{new_id()}", 0, [StockAdded(product_id="a", quantity=1)])],
+            correlation_id="t",
+            stock=[StockChange.take("sku-a", 1)],
+        )
+
+    assert client.sent == CONTENTION_ATTEMPTS
+    assert len(waits) == CONTENTION_ATTEMPTS - 1
+    assert all(0 <= wait <= CONTENTION_CAP for wait in waits)
