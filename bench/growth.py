@@ -6,7 +6,9 @@ orders where the inventory design keeps them. Then a few orders for the product 
 whole saga through the local runtime, and their ReserveInventory invocations are
 counted: DynamoDB requests, read and write units and bytes read (bench/meter.py, by the
 function that made them), and the handler's time (median). A design whose reservation
-does not depend on the history shows the same figures on every row.
+does not depend on the history shows the same figures on every row. The histories are
+all written first and the rows measured in turn, one reservation each per round, so a
+shared machine's changing load weighs on every row alike.
 """
 
 from __future__ import annotations
@@ -63,28 +65,32 @@ def measure(
     meter.attach(boto3.DEFAULT_SESSION)
     _rewire(runtime)
     functions = ScopedFunctions(runtime, meter, RESERVE)
+    products, built = {}, {}
+    for past in past_orders:
+        product = products[past] = f"sku-growth-{uuid.uuid4().hex[:8]}"
+        started = time.perf_counter()
+        history.add(runtime, product, past, stock=10 * samples)
+        built[past] = round(time.perf_counter() - started, 1)
+    # Round-robin, so that a shared machine's load weighs on every row alike.
+    reservations: dict[int, list[dict[str, Any]]] = {past: [] for past in past_orders}
+    for _ in range(samples):
+        for past in past_orders:
+            reservations[past].append(_reserve_once(runtime, meter, functions, products[past]))
     rows = []
     for past in past_orders:
-        product = f"sku-growth-{uuid.uuid4().hex[:8]}"
-        started = time.perf_counter()
-        history.add(runtime, product, past, stock=past + 10 * samples)
-        built_s = time.perf_counter() - started
-        reservations = [_reserve_once(runtime, meter, functions, product) for _ in range(samples)]
-        rows.append(
-            {
-                "past_orders": past,
-                "history_built_s": round(built_s, 1),
-                "samples": samples,
-                "outcomes": sorted({r["outcome"] for r in reservations}),
-                **{
-                    key: statistics.median(r[key] for r in reservations)
-                    for key in ("requests", "read_units", "write_units", "read_bytes", "ms")
-                },
-            }
-        )
-        rows[-1]["ms"] = round(rows[-1]["ms"], 2)
+        measured = reservations[past]
+        row: dict[str, Any] = {
+            "past_orders": past,
+            "history_built_s": built[past],
+            "samples": samples,
+            "outcomes": sorted({r["outcome"] for r in measured}),
+        }
+        for key in ("requests", "read_units", "write_units", "read_bytes", "ms"):
+            row[key] = statistics.median(r[key] for r in measured)
+        row["ms"] = round(row["ms"], 2)
         for key in ("read_units", "write_units"):
-            rows[-1][key] = str(Decimal(rows[-1][key]).normalize())
+            row[key] = str(Decimal(row[key]).normalize())
+        rows.append(row)
     return rows
 
 
