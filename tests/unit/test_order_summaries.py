@@ -20,7 +20,6 @@ from order_saga.service_layer.order_summaries import (
     summarise,
 )
 from order_saga.service_layer.projection import project, rebuild
-
 from tests.unit.sagas import (
     cancelled_by_customer,
     every_path,
