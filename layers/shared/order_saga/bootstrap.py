@@ -70,6 +70,7 @@ def from_environment(env: Mapping[str, str]) -> Ports:
 FAILURE_QUEUE_VARIABLES = {
     "notifications": "NOTIFICATIONS_FAILURE_QUEUE_URL",
     "publisher": "PUBLISHER_FAILURE_QUEUE_URL",
+    "views": "VIEWS_FAILURE_QUEUE_URL",
 }
 
 
@@ -97,6 +98,10 @@ def stream_consumer_ports(env: Mapping[str, str], dynamodb: Any) -> dict[str, An
     table = env.get("IDEMPOTENCY_TABLE")
     if table:
         ports["idempotency"] = dynamodb_stores(table, dynamodb)
+    if env.get("READ_MODEL_TABLE"):
+        from order_saga.adapters.read_model import DynamoDBReadModel
+
+        ports["read_model"] = DynamoDBReadModel(env["READ_MODEL_TABLE"], dynamodb)
     return ports
 
 

@@ -31,7 +31,9 @@ __all__ = ["project", "rebuild", "wants"]
 def project(record: RecordedEvent, deps: Any) -> dict[str, Any]:
     """Bring the summary of ``record``'s order up to it; what was done, as JSON.
     ``deps`` has ``store`` (the event store) and ``read_model``."""
-    read_model: ReadModel = deps.read_model
+    read_model: ReadModel | None = deps.read_model
+    if read_model is None:
+        raise RuntimeError("no read model is wired: set READ_MODEL_TABLE")
     summary = read_model.get(order_id_of(record))
     where = place(summary, record)
     if where is Fold.SEEN:
