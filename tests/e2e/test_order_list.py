@@ -11,7 +11,7 @@ from local_runtime.emulator.faults import Fault
 from ops.invariants import check_store
 from order_saga.errors import GatewayUnavailable
 from order_saga.service_layer.order_summaries import summarise
-from order_saga.service_layer.streams import order_stream
+from order_saga.service_layer.repository import order_stream
 from tests.e2e.conftest import Shop
 
 if TYPE_CHECKING:

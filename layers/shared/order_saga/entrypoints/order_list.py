@@ -15,9 +15,9 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from order_saga.domain.order import OrderStatus
+from order_saga.domain.order_status import OrderStatus
 from order_saga.domain.values import SafeId
-from order_saga.entrypoints.http import MoneyText
+from order_saga.entrypoints.request_models import MoneyText
 from order_saga.service_layer.order_summaries import MANUAL_REVIEW
 
 MAX_PAGE = 100
