@@ -31,7 +31,6 @@ from order_saga.entrypoints.identity import Caller
 from order_saga.entrypoints.order_list import (
     CURSOR_PATTERN,
     DEFAULT_PAGE,
-    Limit,
     ListedStatus,
     OrderPage,
     check_parameters,
@@ -168,7 +167,7 @@ def _idempotency_store() -> BasePersistenceLayer:
 )
 def list_orders(
     limit: Annotated[
-        Limit, Query(ge=1, le=MAX_PAGE, description="Orders per page, 1 to 100 (digits only).")
+        int, Query(ge=1, le=MAX_PAGE, description="Orders per page (decimal digits only).")
     ] = DEFAULT_PAGE,
     cursor: Annotated[
         str | None, Query(pattern=CURSOR_PATTERN, description="next_cursor of the page before.")

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from order_saga.domain.order_status import OrderStatus
 from order_saga.domain.values import SafeId
 from order_saga.entrypoints.request_models import MoneyText
 from order_saga.service_layer.order_summaries import MANUAL_REVIEW
 
-MAX_PAGE = 100
 DEFAULT_PAGE = 20
 PARAMETERS = frozenset({"limit", "cursor", "status", "customer_id"})
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,512}$"
@@ -31,17 +30,9 @@ ListedStatus = StrEnum(  # type: ignore[misc]
 """What ?status= may name: an order status, or MANUAL_REVIEW (operators)."""
 
 
-def _decimal_digits(value: object) -> object:
-    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
-        raise ValueError("limit must be written in decimal digits only, such as 20")
-    return value
-
-
-Limit = Annotated[int, BeforeValidator(_decimal_digits)]
-
-
 def check_parameters(event: dict[str, Any]) -> None:
-    """Refuse a query parameter the route does not know, or one given more than once."""
+    """Refuse a query parameter the route does not know, one given more than once, and a
+    limit that is not decimal digits (which pydantic's lax int would have taken)."""
     given = event.get("multiValueQueryStringParameters") or {}
     single = event.get("queryStringParameters") or {}
     problems = []
@@ -51,6 +42,9 @@ def check_parameters(event: dict[str, Any]) -> None:
             problems.append((name, f"unknown parameter; this route takes {known}"))
         elif len(given.get(name) or ()) > 1:
             problems.append((name, "given more than once"))
+    limit = single.get("limit")
+    if limit is not None and not (limit.isascii() and limit.isdigit()):
+        problems.append(("limit", "write it in decimal digits only, such as 20"))
     if problems:
         # As Powertools reports a bad parameter: the same 422 InvalidRequest, with details.
         raise RequestValidationError(
