@@ -90,7 +90,7 @@ def run_read_model(args: argparse.Namespace) -> dict[str, Any]:
 
     with LocalRuntime() as runtime:
         usage.warm_up(runtime)
-        return read_model_lag.measure(runtime, max(args.orders // 2, 20), args.concurrency)
+        return read_model_lag.measure(runtime, max(args.orders // 5, 20), 2)
 
 
 def main(argv: list[str] | None = None) -> int:

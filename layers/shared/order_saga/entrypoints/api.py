@@ -160,7 +160,8 @@ def _idempotency_store() -> BasePersistenceLayer:
         "Operators may add customer_id= to list any customer's, or give status= alone to "
         "list every customer's orders of that status (MANUAL_REVIEW: orders whose "
         "compensation gave up). Read from the read model, which follows the event store "
-        "within about a second (docs/api.md); GET /orders/{order_id} reads the store itself."
+        "through its stream, a moment behind (docs/api.md); GET /orders/{order_id} reads "
+        "the store itself."
     ),
     tags=["orders"],
     responses=answers(200, OrderPage, "A page of orders.", 403),
