@@ -3,6 +3,7 @@ the table (keys and indexes) exactly as template.yaml defines ReadModelTable."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
@@ -32,7 +33,8 @@ def model(request: pytest.FixtureRequest) -> Iterator[ReadModel]:
         return
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        names = create_tables(TEMPLATE, client)
+        # A prefix of its own: the session's local runtime may hold the template's tables.
+        names = create_tables(TEMPLATE, client, prefix=f"contract-{uuid.uuid4().hex[:8]}-")
         yield DynamoDBReadModel(names["ReadModelTable"], client)
 
 
