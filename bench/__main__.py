@@ -6,9 +6,10 @@ Prints the tables and writes them as JSON (bench/results/latest.json by default)
 Sections: usage (per-order AWS usage and cost, every path), coldstart (import-and-init
 of every function, package sizes), throughput (N orders at concurrency C through the
 local runtime), growth (a reservation's cost at 10, 1,000 and 100,000 past orders of its
-product), flashsale (the same orders for one product and for twenty, with
-DynamoDB's latency modelled), eventstore (append and load against stream length, with
-and without snapshots). The targets are shown met or not; the exit status says only whether
+product), flashsale (the same orders for one product and for twenty, with DynamoDB's
+latency modelled), eventstore (append and load against stream length, with and without
+snapshots), readmodel (the read model's lag behind the store, append to visible).
+The targets are shown met or not; the exit status says only whether
 the benchmark ran (figures depend on the machine, so they never fail a build).
 """
 
@@ -27,7 +28,7 @@ from typing import Any
 from bench import report
 from bench.costs import Prices, order_cost, per_million
 
-SECTIONS = ("usage", "coldstart", "throughput", "growth", "flashsale", "eventstore")
+SECTIONS = ("usage", "coldstart", "throughput", "growth", "flashsale", "eventstore", "readmodel")
 RESULTS = Path(__file__).with_name("results") / "latest.json"
 
 
@@ -118,6 +119,15 @@ def run_flashsale(args: argparse.Namespace) -> dict[str, Any]:
         return flashsale.measure(runtime, args.flash_orders, args.flash_concurrency)
 
 
+def run_read_model(args: argparse.Namespace) -> dict[str, Any]:
+    from bench import read_model_lag, usage
+    from local_runtime.runtime import LocalRuntime
+
+    with LocalRuntime() as runtime:
+        usage.warm_up(runtime)
+        return read_model_lag.measure(runtime, max(args.orders // 5, 20), 2)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
     # Powertools keeps (and later prints) the metrics of every invocation while they
@@ -147,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
             results["growth"] = run_growth(args)
         elif section == "flashsale":
             results["flashsale"] = run_flashsale(args)
+        elif section == "readmodel":
+            results["readmodel"] = run_read_model(args)
         else:
             from bench import eventstore
 

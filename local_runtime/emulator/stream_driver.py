@@ -53,8 +53,10 @@ class StreamDriver:
         self._streams = boto3.client("dynamodbstreams")
         self._checkpoints: dict[tuple[str, str], str] = {}
         self._lock = threading.RLock()
+        self._mapping_locks = {mapping.function: threading.Lock() for mapping in self.mappings}
+        """One per mapping: each polls on its own, as Lambda's event source mappings do."""
         self._stop = threading.Event()
-        self._poller: threading.Thread | None = None
+        self._pollers: list[threading.Thread] = []
         for mapping in self.mappings:
             if mapping.starting_position == "LATEST":
                 self._skip_to_latest(mapping)
@@ -67,7 +69,10 @@ class StreamDriver:
         with self._lock:
             read = 0
             while True:
-                moved = sum(self._poll(mapping) for mapping in self.mappings)
+                moved = 0
+                for mapping in self.mappings:
+                    with self._mapping_locks[mapping.function]:
+                        moved += self._poll(mapping)
                 if not moved:
                     return read
                 read += moved
@@ -86,23 +91,33 @@ class StreamDriver:
                         self._checkpoints[checkpoint] = records[-1]["dynamodb"]["SequenceNumber"]
 
     def start_polling(self, interval: float = 0.25) -> None:
-        """Drain in the background, as the mappings would on AWS (for `make serve`)."""
-        if self._poller is not None:
+        """Drain in the background, as the mappings would on AWS (for `make serve`): one
+        poller per mapping, so that one consumer's backlog never delays another's records
+        (on AWS each event source mapping reads the stream on its own)."""
+        if self._pollers:
             return
         self._stop.clear()
 
-        def poll() -> None:
+        def poll(mapping: StreamMapping) -> None:
             while not self._stop.wait(interval):
-                self.drain()
+                with self._mapping_locks[mapping.function]:
+                    while self._poll(mapping):
+                        pass
 
-        self._poller = threading.Thread(target=poll, daemon=True, name="stream-driver")
-        self._poller.start()
+        self._pollers = [
+            threading.Thread(
+                target=poll, args=(m,), daemon=True, name=f"stream-driver-{m.function}"
+            )
+            for m in self.mappings
+        ]
+        for poller in self._pollers:
+            poller.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._poller is not None:
-            self._poller.join()
-            self._poller = None
+        for poller in self._pollers:
+            poller.join()
+        self._pollers = []
 
     def stream_records(self, table: str) -> list[dict[str, Any]]:
         """Every record the table's stream holds, shaped as Lambda delivers them."""
