@@ -10,20 +10,17 @@ import json
 import urllib.error
 import urllib.request
 import uuid
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from local_runtime.emulator.store_watch import StoreWatch
 from tests.e2e.conftest import ADDRESS
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from local_runtime.runtime import LocalRuntime
+    from tests.e2e.effects import Effects
 
 STEPS = [
     "ProcessPaymentFunction",
@@ -35,55 +32,12 @@ STEPS = [
     "RecordCompensationFailureFunction",
 ]
 CONSUMERS = ["NotificationsFunction", "PublisherFunction"]
-QUEUES = ["NotificationsFailureQueue", "PublisherFailureQueue", "ManualReviewQueue"]
 
 
 def nested(depth: int, leaf: Any = "o") -> Any:
     for _ in range(depth):
         leaf = {"order_id": leaf}
     return leaf
-
-
-@dataclass
-class Effects:
-    """Everything a call could have written, counted before and after it."""
-
-    runtime: LocalRuntime
-    watch: StoreWatch
-
-    def snapshot(self) -> dict[str, Any]:
-        assert self.runtime.ports is not None
-        sqs = boto3.client("sqs")
-        queued = {
-            queue: sqs.get_queue_attributes(
-                QueueUrl=self.runtime.queue_url(queue),
-                AttributeNames=["ApproximateNumberOfMessages"],
-            )["Attributes"]["ApproximateNumberOfMessages"]
-            for queue in QUEUES
-        }
-        executions = boto3.client("stepfunctions").list_executions(
-            stateMachineArn=self.runtime.state_machine_arn, maxResults=1000
-        )["executions"]
-        return {
-            "streams written": sorted(self.watch.changes().streams),
-            "executions": len(executions),
-            "notifications": len(self.runtime.ports.notifier.sent()),  # type: ignore[union-attr]
-            "queued": queued,
-        }
-
-
-@pytest.fixture(scope="module")
-def effects(runtime: LocalRuntime) -> Effects:
-    return Effects(runtime, StoreWatch(runtime.template.ref("EventStoreTable")))
-
-
-@pytest.fixture
-def nothing_written(effects: Effects) -> Iterator[None]:
-    before = effects.snapshot()
-    yield
-    after = effects.snapshot()
-    assert after["streams written"] == [], after
-    assert after | {"streams written": []} == before | {"streams written": []}
 
 
 def invoke(function: str, payload: bytes) -> tuple[str | None, dict[str, Any]]:
