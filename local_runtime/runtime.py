@@ -128,7 +128,9 @@ class LocalRuntime:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         create_tables(self.template, boto3.client("dynamodb"))
         self.messaging = Messaging(self.template).create()
-        self.streams = StreamDriver(self.template, self.functions)
+        self.streams = StreamDriver(
+            self.template, self.functions, on_delivered=self.messaging.collect_taps
+        )
         self.state_machine_arn = self._create_state_machine()
         bootstrap.use(None)
         self.ports = bootstrap.ports()
@@ -227,11 +229,12 @@ class LocalRuntime:
         """ops.redrive against the local queue and the local Lambda service."""
         return redrive(self.queue_url(MANUAL_REVIEW_QUEUE))
 
-    def drain_streams(self) -> int:
+    def drain_streams(self, *, wait: float | None = None, budget: float | None = None) -> int:
         """Run the stream consumers on everything appended so far, as their event source
-        mappings would (local_runtime/emulator/stream_driver.py); returns the records read."""
+        mappings would (local_runtime/emulator/stream_driver.py); returns the records read.
+        ``wait`` and ``budget`` bound the time it takes (StreamDriver.drain)."""
         assert self.streams is not None, "the runtime is not started"
-        return self.streams.drain()
+        return self.streams.drain(wait=wait, budget=budget)
 
     def execution_arn(self, order_id: str) -> str:
         return f"{self.state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{order_id}"

@@ -15,6 +15,7 @@ from local_runtime.patches import correctness, hooks, versions
 from local_runtime.patches.speed import (
     dynamodb_reads,
     dynamodb_writes,
+    events,
     moto_core,
     stepfunctions,
 )
@@ -29,4 +30,5 @@ def apply() -> None:
     dynamodb_writes.apply()
     dynamodb_reads.apply()
     stepfunctions.apply()
+    events.apply()
     moto_core.apply()
