@@ -69,7 +69,10 @@ class LocalRequest:
     """Without the query string."""
     query: str
     headers: dict[str, str]
+    """The last value of each header, as API Gateway's ``headers``."""
     body: bytes
+    multi_headers: dict[str, list[str]] | None = None
+    """Every value of each header, in order, as API Gateway's ``multiValueHeaders``."""
 
 
 @dataclass
@@ -171,6 +174,7 @@ class LocalApiServer(ThreadingHTTPServer):
             path_parameters=parameters or None,
             source_ip=client_ip,
             base64_body=binary,
+            multi_headers=request.multi_headers,
         )
         result, error = self.runtime.functions.invoke(API_FUNCTION, event)
         if error:
@@ -212,12 +216,19 @@ class _Handler(BaseHTTPRequestHandler):
         check_headers(self.headers)
         length = content_length(self.headers)
         body = BodyReader(self.rfile, self.connection, self.server.body_timeout).read(length)
+        # A field's value has no leading or trailing whitespace (RFC 9112, 5): http.server
+        # strips only the leading, so "X-Customer-Id: cust-1 " kept a space on one side.
+        fields_all: dict[str, list[str]] = {}
+        for key, value in self.headers.items():
+            fields_all.setdefault(key, []).append(value.strip(" \t"))
+        fields = {key: values[-1] for key, values in fields_all.items()}
         request = LocalRequest(
             method=self.command,
             path=url.path,
             query=url.query,
-            headers={key: value for key, value in self.headers.items()},
+            headers=fields,
             body=body,
+            multi_headers=fields_all,
         )
         page = self.server.page_for(url.path)
         if page is not None:
@@ -291,9 +302,12 @@ def proxy_event(
     path_parameters: dict[str, str] | None = None,
     source_ip: str = "127.0.0.1",
     base64_body: bool = False,
+    multi_headers: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """An API Gateway REST (v1) proxy event, as `sam local start-api` would build it.
-    ``resource`` is the matched route ("/orders/{order_id}"); the path stays as sent."""
+    ``resource`` is the matched route ("/orders/{order_id}"); the path stays as sent;
+    ``multi_headers`` every value of a header sent more than once (``headers`` keeps the
+    last, as API Gateway's)."""
     path_only, _, query = path.partition("?")
     pairs = parse_qsl(query, keep_blank_values=True)
     multi_query: dict[str, list[str]] = {}
@@ -307,7 +321,10 @@ def proxy_event(
         "path": path_only,
         "httpMethod": method.upper(),
         "headers": all_headers,
-        "multiValueHeaders": {key: [value] for key, value in all_headers.items()},
+        "multiValueHeaders": {
+            key: list((multi_headers or {}).get(key) or [value])
+            for key, value in all_headers.items()
+        },
         "queryStringParameters": {key: values[-1] for key, values in multi_query.items()} or None,
         "multiValueQueryStringParameters": multi_query or None,
         "pathParameters": path_parameters,

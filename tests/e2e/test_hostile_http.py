@@ -210,3 +210,14 @@ def test_the_same_length_twice_is_one_length(api_server: LocalApiServer) -> None
 
     # the body was read as its two bytes: the API itself validates it
     assert (answer.status, answer.json()["error"]) == (422, "InvalidRequest")
+
+
+@pytest.mark.parametrize("sent", ["cust-spaces", " cust-spaces", "cust-spaces ", "\tcust-spaces\t"])
+def test_a_header_value_is_read_without_the_whitespace_around_it_on_either_side(
+    api_server: LocalApiServer, sent: str
+) -> None:
+    answer = exchange(
+        api_server, f"GET /products?limit=1 HTTP/1.1\r\nX-Customer-Id:{sent}\r\n\r\n".encode()
+    )
+
+    assert answer.status == 200, answer.body
