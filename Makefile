@@ -7,6 +7,9 @@ STAMP := $(VENV)/.synced
 # its tests drive: Debian's chromium, never one a test tool downloads.
 CONSOLE_STAMP := console/node_modules/.installed
 CHROMIUM ?= chromium
+# The second ASL interpreter the end-to-end tests check moto's against (npm ci from
+# tests/asl_interpreter/package-lock.json).
+INTERPRETER_STAMP := tests/asl_interpreter/node_modules/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.synced
@@ -34,6 +37,12 @@ $(CONSOLE_STAMP): console/package-lock.json
 	cd console && npm ci --no-audit --no-fund --loglevel=error >/dev/null
 	touch $(CONSOLE_STAMP)
 
+$(INTERPRETER_STAMP): tests/asl_interpreter/package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
+	cd tests/asl_interpreter && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	touch $(INTERPRETER_STAMP)
+
 browser:  ## Debian's Chromium for the console's browser tests, when it is missing
 	@command -v $(CHROMIUM) >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
@@ -53,7 +62,7 @@ diagram: $(STAMP)  ## docs/state-machine.mmd and the README's diagram, drawn fro
 seed: $(STAMP)  ## stock the sample catalog into a deployed stack: make seed STACK=order-saga-dev
 	$(PY) -m local_runtime seed --stack "$(STACK)"
 
-test: validate browser $(CONSOLE_STAMP)  ## the template checks, then the whole suite (cfn-lint runs inside it too)
+test: validate browser $(CONSOLE_STAMP) $(INTERPRETER_STAMP)  ## the template checks, then the whole suite (cfn-lint runs inside it too)
 	$(PY) -m pytest -n 2 -q
 
 reliability: $(STAMP)  ## 200 orders at once for 50 units, 500 orders under random faults, re-drive; the invariants
@@ -95,4 +104,5 @@ build: $(STAMP)  ## sam build, for the Lambda runtime (python3.13, arm64), into 
 		$(VENV)/bin/sam build
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .aws-sam console/node_modules test-artifacts
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .aws-sam console/node_modules \
+		tests/asl_interpreter/node_modules test-artifacts

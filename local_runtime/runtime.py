@@ -8,8 +8,6 @@ import json
 import logging
 import os
 import sys
-import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
@@ -18,13 +16,15 @@ from moto import mock_aws
 from local_runtime import patches
 from local_runtime.emulator.api_gateway import API_FUNCTION, proxy_event
 from local_runtime.emulator.clock import set_time_scale
+from local_runtime.emulator.executions import Execution, SagaExecutions
+from local_runtime.emulator.express import ExecutionLog, Reruns
 from local_runtime.emulator.lambda_service import Functions, LambdaServer
 from local_runtime.emulator.messaging import Messaging
 from local_runtime.emulator.metrics_tap import MetricsTap
 from local_runtime.emulator.stream_driver import StreamDriver
 from local_runtime.emulator.tables import create_tables
 from local_runtime.emulator.template import REGION, Template
-from local_runtime.patches.hooks import finished
+from local_runtime.patches import express as express_patches
 from local_runtime.patches.speed import sdk_session
 from ops.redrive import Outcome, redrive
 
@@ -54,24 +54,8 @@ LOCAL_ENVIRONMENT = {
 # moto logs every failed execution as an error; here a failed execution is an order
 # cancelled on purpose, and Execution reports it.
 QUIET_LOGGERS = ("moto.stepfunctions.parser",)
-POLL_MAX = 1.0
-"""wait() is woken when the execution ends; it looks again at least this often."""
-
-
-@dataclass(frozen=True)
-class Execution:
-    order_id: str
-    arn: str
-    status: str
-    error: str | None
-    cause: str | None
-    output: dict[str, Any] | None
-    path: list[str]
-    """The states entered, in order."""
-    state_transitions: int
-    """States entered plus retried attempts: what a STANDARD workflow bills."""
-    lambda_invocations: int
-    duration_ms: float
+EXPRESS_SAGA_TIMEOUTS = ("30", "45", "60")
+"""The saga deadlines an EXPRESS workflow deploys with (template rule)."""
 
 
 class LocalRuntime:
@@ -83,12 +67,34 @@ class LocalRuntime:
         *,
         log_level: str = "WARNING",
         time_scale: float = 1.0,
+        workflow_type: str | None = None,
     ) -> None:
         """``time_scale`` shortens the interpreter's Retry waits and task timeouts and the
-        functions' timeouts (see local_runtime.emulator.clock); 1.0 plays them as deployed."""
+        functions' timeouts (see local_runtime.emulator.clock); 1.0 plays them as deployed.
+        ``workflow_type`` STANDARD or EXPRESS overrides the template's (its WorkflowType
+        parameter); EXPRESS runs as Step Functions runs Express workflows
+        (local_runtime/emulator/express.py)."""
         self.template = template or Template()
         self.log_level = log_level
         self.time_scale = time_scale
+        self.workflow_type = workflow_type or str(
+            self.template.resolve(
+                self.template.resources[STATE_MACHINE]["Properties"].get("Type", "STANDARD")
+            )
+        )
+        if self.workflow_type not in ("STANDARD", "EXPRESS"):
+            raise ValueError(f"{STATE_MACHINE} has an unknown Type {self.workflow_type!r}")
+        deadline = self.template.parameters.get("SagaTimeoutSeconds")
+        if self.express and deadline not in EXPRESS_SAGA_TIMEOUTS:
+            # The template's rule ExpressSagaEndsWithinFiveMinutes, which CloudFormation
+            # evaluates on deploy and the local runtime does not read.
+            raise ValueError(
+                f"an EXPRESS saga needs SagaTimeoutSeconds 30, 45 or 60, not {deadline}: "
+                "an Express execution stops at 5 minutes, before a later deadline compensates"
+            )
+        self.execution_log = ExecutionLog()
+        """Express executions' records, as CloudWatch Logs would hold them."""
+        self.reruns = Reruns()
         self.metrics: MetricsTap | None = None
         self._saved_environment: dict[str, str] | None = None
         self._mock: Any = None
@@ -96,7 +102,7 @@ class LocalRuntime:
         self.functions = Functions(self.template.functions())
         self.functions.take_turns(API_FUNCTION)
         self.ports: Ports | None = None
-        self._sfn: Any = None
+        self._saga: SagaExecutions | None = None
         self.messaging: Messaging | None = None
         self.streams: StreamDriver | None = None
 
@@ -120,6 +126,7 @@ class LocalRuntime:
         self._mock.start()
         patches.apply()  # moto made safe and lean for many sagas at once
         sdk_session.install()
+        express_patches.attach(self.execution_log, self.reruns)
         self.server = LambdaServer(self.functions).start()
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.server.endpoint
         os.environ.update(self.function_environment())
@@ -132,6 +139,9 @@ class LocalRuntime:
             self.template, self.functions, on_delivered=self.messaging.collect_taps
         )
         self.state_machine_arn = self._create_state_machine()
+        self._saga = SagaExecutions(
+            self.state_machine_arn, self.execution_log if self.express else None
+        )
         bootstrap.use(None)
         self.ports = bootstrap.ports()
         # Everything loaded so far (moto's and botocore's service models, the parsed
@@ -146,7 +156,7 @@ class LocalRuntime:
 
         gc.unfreeze()
         bootstrap.use(None)
-        self._sfn = None
+        self._saga = None
         if self.streams is not None:
             self.streams.stop()
             self.streams = None
@@ -174,15 +184,11 @@ class LocalRuntime:
 
     def _create_state_machine(self) -> str:
         name, definition = self.template.state_machine(STATE_MACHINE)
-        props = self.template.resources[STATE_MACHINE]["Properties"]
-        workflow_type = self.template.resolve(props.get("Type", "STANDARD"))
-        if workflow_type not in ("STANDARD", "EXPRESS"):
-            raise ValueError(f"{STATE_MACHINE} has an unknown Type {workflow_type!r}")
         created = boto3.client("stepfunctions").create_state_machine(
             name=name,
             definition=json.dumps(definition),
             roleArn=f"arn:aws:iam::{self.template.ref('AWS::AccountId')}:role/{name}Role",
-            type=workflow_type,
+            type="EXPRESS" if self.express else "STANDARD",
         )
         return str(created["stateMachineArn"])
 
@@ -205,12 +211,6 @@ class LocalRuntime:
             json.loads(response.get("body") or "null"),
             dict(response.get("headers") or {}),
         )
-
-    def _stepfunctions(self) -> Any:
-        """One client for every wait: building one costs more than the call."""
-        if self._sfn is None:
-            self._sfn = boto3.client("stepfunctions")
-        return self._sfn
 
     def queue_url(self, logical_id: str) -> str:
         return str(boto3.client("sqs").get_queue_url(QueueName=logical_id)["QueueUrl"])
@@ -236,67 +236,50 @@ class LocalRuntime:
         assert self.streams is not None, "the runtime is not started"
         return self.streams.drain(wait=wait, budget=budget)
 
+    @property
+    def express(self) -> bool:
+        return self.workflow_type == "EXPRESS"
+
+    def _executions(self) -> SagaExecutions:
+        assert self._saga is not None, "the runtime is not started"
+        return self._saga
+
     def execution_arn(self, order_id: str) -> str:
-        return f"{self.state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{order_id}"
+        """The order's saga execution (an Express name may have several: the latest)."""
+        return self._executions().arn(order_id)
+
+    def describe(self, execution_arn: str) -> dict[str, Any]:
+        """DescribeExecution's answer; for Express, read from the execution log."""
+        return self._executions().describe(execution_arn)
+
+    def executions(
+        self, status: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """ListExecutions' items for the saga, newest first (only the newest ``limit``
+        when given); for Express, from the log."""
+        return self._executions().listed(status, limit)
+
+    def running(self) -> set[str]:
+        """Names (order ids) of the saga executions still running."""
+        return {execution["name"] for execution in self.executions("RUNNING")}
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        """GetExecutionHistory's events; for Express, read from the execution log."""
+        return self._executions().history(execution_arn)
 
     def wait(self, order_id: str, timeout: float = 60.0) -> Execution:
         """Block until the order's saga execution ends; returns what it did."""
-        described = self.wait_for_end(order_id, timeout)
-        arn = described["executionArn"]
-        history = self.history(arn)
-        entered = [e for e in history if e["type"].endswith("StateEntered")]
-        lambda_calls = sum(1 for e in history if e["type"] == "LambdaFunctionScheduled")
-        stop = described.get("stopDate") or described["startDate"]
-        return Execution(
-            order_id=order_id,
-            arn=arn,
-            status=described["status"],
-            error=described.get("error"),
-            cause=described.get("cause"),
-            output=json.loads(described["output"]) if described.get("output") else None,
-            path=[e["stateEnteredEventDetails"]["name"] for e in entered],
-            state_transitions=len(entered) + retries(history),
-            lambda_invocations=lambda_calls,
-            duration_ms=(stop - described["startDate"]).total_seconds() * 1000,
-        )
+        return self._executions().wait(order_id, timeout)
 
     def wait_for_end(self, order_id: str, timeout: float = 60.0) -> dict[str, Any]:
         """Block until the order's execution ends; its DescribeExecution answer (wait()
         without reading the history)."""
-        client = self._stepfunctions()
-        arn = self.execution_arn(order_id)
-        deadline = time.monotonic() + timeout
-        ended = finished(arn)
-        while True:
-            # Woken when the interpreter records the end; each poll would be a
-            # request through moto, taking CPU from the sagas being waited for.
-            ended.wait(max(0.0, min(POLL_MAX, deadline - time.monotonic())))
-            described = cast("dict[str, Any]", client.describe_execution(executionArn=arn))
-            if described["status"] != "RUNNING":
-                return described
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"execution {order_id} still running after {timeout}s")
+        return self._executions().wait_for_end(order_id, timeout)
 
-    def history(self, execution_arn: str) -> list[dict[str, Any]]:
-        client = self._stepfunctions()
-        events: list[dict[str, Any]] = []
-        request: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
-        while True:
-            page = client.get_execution_history(**request)
-            events.extend(cast("list[dict[str, Any]]", page["events"]))
-            if not page.get("nextToken"):
-                return events
-            request["nextToken"] = page["nextToken"]
-
-
-def retries(history: list[dict[str, Any]]) -> int:
-    """Task attempts beyond the first in each task state: each is billed as a transition."""
-    extra = 0
-    attempts = 0
-    for event in history:
-        if event["type"] == "TaskStateEntered":
-            attempts = 0
-        elif event["type"] in ("LambdaFunctionScheduled", "TaskScheduled"):
-            attempts += 1
-            extra += attempts > 1
-    return extra
+    def rerun(self, state: str, times: int = 1, *, order_id: str | None = None) -> None:
+        """Run ``state``'s work twice in the next ``times`` Express executions (of
+        ``order_id`` only, when given): at-least-once state execution. A Standard workflow
+        runs each state exactly once, so this is refused there."""
+        if not self.express:
+            raise ValueError("a STANDARD workflow runs each state exactly once")
+        self.reruns.add(state, times, order_id)

@@ -18,6 +18,7 @@ import boto3
 
 from local_runtime.console.asl_graph import Graph, graph_of, mermaid
 from local_runtime.console.execution_history import painted, steps_of, taken
+from local_runtime.emulator.executions import ExecutionNotFound
 from local_runtime.sample_catalog import ADDRESS, SAMPLE_PRODUCTS
 from order_saga.errors import OrderNotFound
 from order_saga.service_layer.catalog import stock_product
@@ -89,22 +90,18 @@ class Console:
             raise ConsoleError(
                 400, "InvalidStatus", f"status {status!r} is not one of {list(EXECUTION_STATUSES)}"
             )
-        request: dict[str, Any] = {"stateMachineArn": self.runtime.state_machine_arn}
-        if status:
-            request["statusFilter"] = status
-        page = self.stepfunctions.list_executions(**request, maxResults=limit)
-        listed = cast("list[dict[str, Any]]", page["executions"])
+        # ListExecutions, or for Express the runtime's execution log (Express has none).
+        listed = self.runtime.executions(status, limit)
         listed.sort(key=lambda e: e["startDate"], reverse=True)
         return [_execution_row(e) for e in listed]
 
     def execution(self, order_id: str) -> dict[str, Any]:
         if not ORDER_ID.fullmatch(order_id):
             raise ConsoleError(400, "InvalidOrderId", f"{order_id!r} is not an order id")
-        client = self.stepfunctions
-        arn = self.runtime.execution_arn(order_id)
         try:
-            described = client.describe_execution(executionArn=arn)
-        except client.exceptions.ExecutionDoesNotExist:
+            arn = self.runtime.execution_arn(order_id)
+            described = self.runtime.describe(arn)
+        except ExecutionNotFound:
             raise ConsoleError(404, "ExecutionNotFound", f"no execution {order_id}") from None
         history = self.runtime.history(arn)
         steps = steps_of(history)

@@ -8,6 +8,8 @@ faults.py          faults the Lambda service can put around a handler
 stream_mappings.py the DynamoDB event source mappings the template declares
 stream_driver.py   those mappings played against moto's streams
 api_gateway.py     the API-Gateway-like HTTP server in front of the Api function
+executions.py      the saga's executions as Step Functions reports them (Standard or Express)
+express.py         Express workflows: their CloudWatch Logs records, states run twice
 metrics_tap.py     the handlers' EMF metrics, read as CloudWatch would
 store_watch.py     which event store streams changed, from the table's own stream
 clock.py           the time scale (shorter waits on purpose)

@@ -84,9 +84,11 @@ class Fault:
 
 
 class Throttled(Exception):
-    """Lambda had no concurrency left for the invocation (HTTP 429 from Invoke)."""
+    """Lambda had no concurrency left for the invocation (HTTP 429 from Invoke); Step
+    Functions reports it as Lambda.TooManyRequestsException."""
 
-    error_type = "Lambda.TooManyRequestsException"
+    error_type = "TooManyRequestsException"
+    reason = "ConcurrentInvocationLimitExceeded"
 
 
 class ProcessExited(Exception):

@@ -4,6 +4,9 @@ moto runs no Lambda code without Docker, so the state machine's Lambda calls are
 here (AWS_ENDPOINT_URL_LAMBDA). Errors are answered as Lambda answers them: status 200,
 header X-Amz-Function-Error, body {"errorType": <class name>, "errorMessage": ...},
 so the ASL's Retry and Catch match on the exception's class name exactly as on AWS.
+An invocation Lambda refuses (throttled) is an error of the Invoke API itself, not of
+the function: status 429, header x-amzn-ErrorType: TooManyRequestsException, the
+handler never run.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from local_runtime.emulator.clock import scaled
-from local_runtime.emulator.faults import Fault, FunctionTimedOut
+from local_runtime.emulator.faults import Fault, FunctionTimedOut, Throttled
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,6 +54,11 @@ class LambdaContext:
         return self._deadline_ms
 
 
+THROTTLED = "TooManyRequestsException"
+"""What Functions.invoke returns in place of X-Amz-Function-Error when Lambda refused
+the invocation: an error of the Invoke API, not of the function."""
+
+
 class Functions:
     """Function name or ARN -> the handler template.yaml names, imported once.
 
@@ -64,6 +72,7 @@ class Functions:
         self._lock = threading.Lock()
         self.invocations: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
+        self.throttles: Counter[str] = Counter()
         self.faults: dict[str, list[Fault]] = {}
         self.metrics: MetricsTap | None = None
         """Where the handlers' EMF output goes, as CloudWatch would read it."""
@@ -148,7 +157,8 @@ class Functions:
         return getattr(module, attribute)
 
     def invoke(self, name_or_arn: str, payload: Any) -> tuple[Any, str | None]:
-        """Run the handler; returns (result, None) or (error document, "Unhandled")."""
+        """Run the handler; returns (result, None), (error document, "Unhandled"), or
+        (the Invoke API's error body, THROTTLED) when Lambda refused the invocation."""
         spec = self.spec(name_or_arn)
         with self._lock:
             self.invocations[spec.logical_id] += 1
@@ -176,6 +186,10 @@ class Functions:
                 result = handler(payload, LambdaContext(spec, spec.timeout * 1000))
             if fault.error is not None:
                 raise fault.error
+        except Throttled as exc:  # the service refused: the handler never ran
+            with self._lock:
+                self.throttles[spec.logical_id] += 1
+            return {"Type": "User", "message": str(exc), "Reason": exc.reason}, THROTTLED
         except Exception as exc:  # reported to the caller as Lambda does, never swallowed
             with self._lock:
                 self.errors[spec.logical_id] += 1
@@ -219,6 +233,9 @@ class _InvokeHandler(BaseHTTPRequestHandler):
             result, function_error = self.server.functions.invoke(name, payload)
         except KeyError as exc:
             self._refuse(404, "ResourceNotFoundException", str(exc))
+            return
+        if function_error == THROTTLED:
+            self._send(429, result, {"x-amzn-ErrorType": THROTTLED})
             return
         headers = {"X-Amz-Function-Error": function_error} if function_error else {}
         self._send(200, result, headers)

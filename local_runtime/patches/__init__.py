@@ -1,7 +1,11 @@
 """Every change the local runtime makes to third-party code, in one package.
 
     versions.py     the library versions the patches were tested on; checked first
-    correctness.py  fixes without which moto answers wrongly under load (the request lock)
+    correctness.py  fixes without which moto answers otherwise than AWS: the request lock
+                    (under load), a timeout's missing Cause, a Fail state's paths
+                    selecting strings, Lambda service errors named Lambda.<code>
+    express.py      Express workflows run as Step Functions runs them (moto runs them
+                    as Standard ones): a correctness fix too
     hooks.py        what the runtime adds on purpose (the time scale, an execution's end)
     speed/          shortcuts that change no answer, only what one costs
 
@@ -11,7 +15,7 @@ changes nothing), after checking that moto is a version they were tested on.
 
 from __future__ import annotations
 
-from local_runtime.patches import correctness, hooks, versions
+from local_runtime.patches import correctness, express, hooks, versions
 from local_runtime.patches.speed import (
     dynamodb_reads,
     dynamodb_writes,
@@ -26,6 +30,7 @@ def apply() -> None:
     left behind: each runtime has its own Lambda endpoint and executions."""
     versions.check()
     correctness.apply()
+    express.apply()
     hooks.apply()
     dynamodb_writes.apply()
     dynamodb_reads.apply()

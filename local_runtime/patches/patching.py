@@ -21,6 +21,16 @@ def patch(owner: object, name: str, wrap: Callable[[Any], Any]) -> None:
     setattr(owner, name, patched)
 
 
+def patch_static(owner: type, name: str, wrap: Callable[[Any], Any]) -> None:
+    """``patch`` for a staticmethod: the replacement stays a staticmethod."""
+    original = owner.__dict__[name].__func__
+    if getattr(original, MARK, False):
+        return
+    patched = functools.wraps(original)(wrap(original))
+    setattr(patched, MARK, True)
+    setattr(owner, name, staticmethod(patched))
+
+
 def cached(original: Any) -> Any:
     """``original`` remembering every answer (for pure functions of hashable arguments)."""
     return functools.lru_cache(maxsize=None)(original)

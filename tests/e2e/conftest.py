@@ -15,6 +15,7 @@ import requests
 
 from local_runtime.emulator.api_gateway import LocalApiServer
 from local_runtime.emulator.store_watch import StoreWatch
+from local_runtime.emulator.template import Template
 from local_runtime.runtime import Execution, LocalRuntime
 from local_runtime.sample_catalog import ADDRESS, seed
 from local_runtime.tools.serve import mount_pages
@@ -30,10 +31,28 @@ if TYPE_CHECKING:
     from order_saga.service_layer.ports import Ports
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test on the runtime runs on a STANDARD workflow, as the template deploys it;
+    a module that sets ``WORKFLOW_TYPES = ("STANDARD", "EXPRESS")`` runs each of its tests
+    on both. One runtime per type and process: pytest orders the tests by type."""
+    if "workflow_type" in metafunc.fixturenames:
+        types = getattr(metafunc.module, "WORKFLOW_TYPES", ("STANDARD",))
+        metafunc.parametrize("workflow_type", types, indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
-def runtime() -> Iterator[LocalRuntime]:
+def workflow_type(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def runtime(workflow_type: str) -> Iterator[LocalRuntime]:
     # Retry waits and timeouts a tenth as long as deployed (local_runtime.emulator.clock).
-    with LocalRuntime(time_scale=0.1) as local:
+    # An EXPRESS stack deploys only with a saga deadline of at most 60 s (template rule).
+    parameters = {"WorkflowType": workflow_type}
+    if workflow_type == "EXPRESS":
+        parameters["SagaTimeoutSeconds"] = "60"
+    with LocalRuntime(Template(parameters=parameters), time_scale=0.1) as local:
         yield local
 
 

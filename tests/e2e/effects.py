@@ -34,9 +34,7 @@ class Effects:
             )["Attributes"]["ApproximateNumberOfMessages"]
             for queue in QUEUES
         }
-        executions = boto3.client("stepfunctions").list_executions(
-            stateMachineArn=self.runtime.state_machine_arn, maxResults=1000
-        )["executions"]
+        executions = self.runtime.executions()
         return {
             "streams written": sorted(self.watch.changes().streams),
             "executions": len(executions),

@@ -4,9 +4,7 @@ after every end-to-end test, once the sagas it started have ended."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
-
-import boto3
+from typing import TYPE_CHECKING
 
 from local_runtime.emulator.store_watch import StoreWatch
 from ops.invariants import InvariantChecker, InvariantReport, gateway_ledger
@@ -35,18 +33,7 @@ class StoreInvariants:
         self.exempt[stream_id] = reason
 
     def running(self) -> list[str]:
-        client = boto3.client("stepfunctions")
-        request: dict[str, Any] = {
-            "stateMachineArn": self.runtime.state_machine_arn,
-            "statusFilter": "RUNNING",
-        }
-        names: list[str] = []
-        while True:
-            page = client.list_executions(**request)
-            names += [execution["name"] for execution in page["executions"]]
-            if not page.get("nextToken"):
-                return names
-            request["nextToken"] = page["nextToken"]
+        return sorted(self.runtime.running())
 
     def wait_until_idle(self) -> list[str]:
         """Wait, at most IDLE_BOUND_SECONDS, until no saga runs; returns those still running."""

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
+from local_runtime.emulator.executions import ExecutionNotFound
 from local_runtime.sample_catalog import SAMPLE_PRODUCTS
 from order_saga.service_layer.streams import order_stream
 from tests.e2e.conftest import ADDRESS
@@ -63,11 +63,9 @@ def nothing_written(runtime: LocalRuntime, order_id: str) -> bool:
     if runtime.ports.store.load(order_stream(order_id)):
         return False
     try:
-        boto3.client("stepfunctions").describe_execution(
-            executionArn=runtime.execution_arn(order_id)
-        )
-    except ClientError as error:
-        return error.response["Error"]["Code"] == "ExecutionDoesNotExist"
+        runtime.describe(runtime.execution_arn(order_id))
+    except ExecutionNotFound:
+        return True
     return False
 
 

@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+import requests
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from local_runtime.emulator.faults import Fault
 from local_runtime.emulator.template import function_arn
 from order_saga.service_layer.catalog import stock_product
 from tests.e2e.conftest import ADDRESS
@@ -109,3 +112,64 @@ def test_concurrent_api_requests_each_read_their_own_request(runtime: LocalRunti
         answers = list(pool.map(read, requests))
 
     assert answers == [(200, order_id) for order_id, _ in requests]
+
+
+def test_a_throttled_invocation_is_refused_with_429_not_answered_as_a_function_error(
+    runtime: LocalRuntime,
+) -> None:
+    assert runtime.server is not None
+    order_id = f"ord-throttled-{uuid.uuid4().hex[:8]}"
+    runtime.functions.inject("ConfirmOrderFunction", Fault.throttled(times=2, order_id=order_id))
+    url = f"{runtime.server.endpoint}/2015-03-31/functions/ConfirmOrderFunction/invocations"
+
+    response = requests.post(url, data=json.dumps({"order_id": order_id}), timeout=10)
+    client = boto3.client("lambda", config=Config(retries={"total_max_attempts": 1}))
+    with pytest.raises(client.exceptions.TooManyRequestsException) as raised:
+        client.invoke(
+            FunctionName="ConfirmOrderFunction", Payload=json.dumps({"order_id": order_id})
+        )
+
+    assert response.status_code == 429
+    assert response.headers["x-amzn-ErrorType"] == "TooManyRequestsException"
+    assert "X-Amz-Function-Error" not in response.headers
+    assert response.json() == {
+        "Type": "User",
+        "message": "Rate Exceeded.",
+        "Reason": "ConcurrentInvocationLimitExceeded",
+    }
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert raised.value.response["Reason"] == "ConcurrentInvocationLimitExceeded"
+
+
+def test_a_standard_start_under_a_running_name_is_idempotent_and_refused_once_ended(
+    runtime: LocalRuntime,
+) -> None:
+    """As StartExecution documents for STANDARD (EXPRESS starts again: test_express.py)."""
+    assert runtime.ports is not None
+    product = f"sku-{uuid.uuid4().hex[:10]}"
+    stock_product(runtime.ports, product, product, Decimal("2.00"), 5)
+    release = runtime.functions.hold("ProcessPaymentFunction")
+    status, body, _ = runtime.api("POST", "/orders", order_body(product), headers("cust-idem"))
+    assert status == 202, body
+    order_id = body["order_id"]
+    sfn = boto3.client("stepfunctions")
+    start = {
+        "stateMachineArn": runtime.state_machine_arn,
+        "name": order_id,
+        "input": json.dumps({"order_id": order_id}),
+    }
+
+    while_running = sfn.start_execution(**start)
+    release.set()
+    ended = runtime.wait(order_id)
+    with pytest.raises(ClientError) as after_the_end:
+        sfn.start_execution(**start)
+
+    assert while_running["executionArn"] == ended.arn == runtime.execution_arn(order_id)
+    assert after_the_end.value.response["Error"]["Code"] == "ExecutionAlreadyExists"
+    assert ended.path == ["ProcessPayment", "ReserveInventory", "ConfirmOrder"]
+
+
+def test_a_standard_workflow_refuses_to_run_a_state_twice(runtime: LocalRuntime) -> None:
+    with pytest.raises(ValueError, match="exactly once"):
+        runtime.rerun("ReserveInventory")

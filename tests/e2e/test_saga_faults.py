@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
     from tests.e2e.conftest import Shop
 
+WORKFLOW_TYPES = ("STANDARD", "EXPRESS")
+"""Each scenario runs on both workflow types (tests/e2e/conftest.py)."""
 HAPPY_PATH = ["ProcessPayment", "ReserveInventory", "ConfirmOrder"]
 COMPENSATION = ["RefundPayment", "ReleaseInventory", "CancelOrder", "OrderCancelled"]
 FORWARD = ["ProcessPaymentFunction", "ReserveInventoryFunction", "ConfirmOrderFunction"]
@@ -118,20 +120,24 @@ def test_a_step_that_hangs_past_its_timeout_is_compensated_and_cancelled(shop: S
 
 
 @pytest.fixture
-def one_second_saga(shop: Shop) -> Iterator[None]:
+def short_saga_deadline(shop: Shop) -> Iterator[None]:
+    """A deadline of 0.75 s: past the first ReserveInventory attempt's (scaled) 0.5 s
+    function timeout plus its retry's 0.4 s wait, well after ProcessPayment."""
     wired = bootstrap.ports()
-    bootstrap.use(dataclasses.replace(wired, saga_timeout=timedelta(seconds=1)))
+    bootstrap.use(dataclasses.replace(wired, saga_timeout=timedelta(seconds=0.75)))
     try:
         yield
     finally:
         bootstrap.use(wired)
 
 
-@pytest.mark.usefixtures("one_second_saga")
+@pytest.mark.usefixtures("short_saga_deadline")
 def test_an_order_past_the_saga_deadline_is_cancelled_with_reason_timeout(shop: Shop) -> None:
     product = shop.product("15.00", 5)
-    # the first attempt takes the function's whole (scaled) timeout, then the deadline is gone
+    # the first attempt takes the function's whole (scaled) timeout, the retry waits 4 s
+    # (scaled) inside it before its handler runs: by then the deadline is gone
     shop.runtime.functions.inject("ReserveInventoryFunction", Fault.hang(60, times=1))
+    shop.runtime.functions.inject("ReserveInventoryFunction", Fault.hang(4, times=1))
 
     execution, order = shop.run([(product, 2)])
 

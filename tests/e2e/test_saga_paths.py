@@ -15,6 +15,8 @@ from order_saga.service_layer.views import order_events
 if TYPE_CHECKING:
     from tests.e2e.conftest import Shop
 
+WORKFLOW_TYPES = ("STANDARD", "EXPRESS")
+"""Each scenario runs on both workflow types (tests/e2e/conftest.py)."""
 HAPPY_PATH = ["ProcessPayment", "ReserveInventory", "ConfirmOrder"]
 COMPENSATION = ["RefundPayment", "ReleaseInventory", "CancelOrder", "OrderCancelled"]
 

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import boto3
-
 from local_runtime.runtime import LocalRuntime
 from local_runtime.sample_catalog import ADDRESS
 from ops.invariants import InvariantReport, check_store, gateway_ledger
@@ -94,18 +92,7 @@ def place_in_flight(
 
 def running(runtime: LocalRuntime) -> set[str]:
     """Names (order ids) of the executions still running."""
-    client = boto3.client("stepfunctions")
-    request: dict[str, Any] = {
-        "stateMachineArn": runtime.state_machine_arn,
-        "statusFilter": "RUNNING",
-    }
-    names: set[str] = set()
-    while True:
-        page = client.list_executions(**request)
-        names.update(execution["name"] for execution in page["executions"])
-        if not page.get("nextToken"):
-            return names
-        request["nextToken"] = page["nextToken"]
+    return runtime.running()
 
 
 def wait_for_all(runtime: LocalRuntime, order_ids: Sequence[str], timeout: float = 540.0) -> None:
