@@ -10,8 +10,9 @@ looks for them on the network). It times:
 - init: importing the handler's module, which is all Lambda's INIT phase runs here,
   once with X-Ray tracing off and once on (the template sets Tracing: Active: then the
   X-Ray SDK patches botocore during init);
-- ready: init (X-Ray on) plus building the clients the first request needs
-  (``bootstrap.ports()``, no network), the whole cold start before the first AWS call;
+- ready: init (X-Ray on) plus building the clients the first request needs (the
+  function's ``DEPENDENCIES.get()``, no network), the whole cold start before the first
+  AWS call;
 
 beside the same process doing a bare ``import boto3`` (and ``import boto3`` plus one
 DynamoDB client, for ready). Runs are interleaved round by round so that a busy
@@ -80,8 +81,8 @@ HANDLER_BODY = """
 import importlib
 handler = getattr(importlib.import_module({module!r}), {attribute!r})
 imported, imported_cpu = time.perf_counter(), time.process_time()
-from order_saga import bootstrap
-bootstrap.ports()
+# the function's own dependencies (functions/<name>/app.py), built as its first request does
+vars(importlib.import_module({module!r}))["DEPENDENCIES"].get()
 print(json.dumps({{"init": imported - start, "init_cpu": imported_cpu - start_cpu,
                   "ready": time.perf_counter() - start}}))
 """

@@ -4,7 +4,7 @@ A product's stock stream gets one event per reservation and per release, for eve
 every reservation loads the product's stock. For streams of 10, 100 and 1,000 events,
 on the in-memory store and on DynamoDB (moto, with the local runtime's fixes), this
 times appending one event and loading the stock the way the inventory step does
-(``service_layer.streams.load_stock``), and counts the read units a load costs on
+(``service_layer.repository.load_stock``), and counts the read units a load costs on
 DynamoDB: first with snapshots switched off (every load replays the whole stream),
 then on (a load replays only the events after the newest snapshot).
 """
@@ -31,7 +31,7 @@ from order_saga.adapters.event_store import (
     Snapshot,
 )
 from order_saga.domain.events import StockAdded, StockReserved
-from order_saga.service_layer.streams import load_stock, product_stream
+from order_saga.service_layer.repository import load_stock, product_stream
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -33,7 +33,7 @@ from order_saga.adapters.event_store import MAX_EVENTS_PER_APPEND
 from order_saga.domain.events import StockReserved
 from order_saga.errors import GatewayUnavailable
 from order_saga.service_layer.catalog import stock_product
-from order_saga.service_layer.streams import SNAPSHOT_AFTER, load_stock, product_stream
+from order_saga.service_layer.repository import SNAPSHOT_AFTER, load_stock, product_stream
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from order_saga.service_layer.catalog import stock_product
-from order_saga.service_layer.streams import product_stream
+from order_saga.service_layer.repository import product_stream
 
 if TYPE_CHECKING:
     from order_saga.service_layer.ports import Ports

@@ -48,7 +48,8 @@ from order_saga.domain.events import (
     StockReleased,
     StockReserved,
 )
-from order_saga.domain.order import FINISHED, TERMINAL, TRANSITIONS, Order, OrderStatus
+from order_saga.domain.order import Order
+from order_saga.domain.order_status import FINISHED, TERMINAL, TRANSITIONS, OrderStatus
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence

@@ -21,7 +21,7 @@ import pytest
 
 from local_runtime.emulator.executions import ExecutionNotFound
 from local_runtime.sample_catalog import SAMPLE_PRODUCTS
-from order_saga.service_layer.streams import order_stream
+from order_saga.service_layer.repository import order_stream
 from tests.e2e.conftest import ADDRESS
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from order_saga import bootstrap
 from order_saga.adapters.event_store import EventStore
 from order_saga.domain.commands import RequestCancellation
 from order_saga.service_layer.orders import request_cancellation
-from order_saga.service_layer.streams import order_stream
+from order_saga.service_layer.repository import order_stream
 from order_saga.service_layer.views import order_view
 from tests.e2e.conftest import ADDRESS
 

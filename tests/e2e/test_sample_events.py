@@ -17,7 +17,7 @@ from order_saga.domain.commands import (
     ReleaseInventory,
     ReserveInventory,
 )
-from order_saga.entrypoints.step import parse
+from order_saga.entrypoints.parsing import parse
 
 if TYPE_CHECKING:
     from local_runtime.runtime import LocalRuntime

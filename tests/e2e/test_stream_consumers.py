@@ -18,7 +18,7 @@ from local_runtime.console.inspection import events_view, failures_view, notific
 from local_runtime.emulator.faults import Fault
 from order_saga.domain.commands import ShipOrder
 from order_saga.service_layer.orders import ship_order
-from order_saga.service_layer.streams import order_stream
+from order_saga.service_layer.repository import order_stream
 from schemas.build import PATH
 
 if TYPE_CHECKING:

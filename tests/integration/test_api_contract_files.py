@@ -9,7 +9,7 @@ from pathlib import Path
 import schemathesis
 
 from local_runtime.emulator.template import Template
-from order_saga.entrypoints import openapi
+from order_saga.entrypoints.openapi import __main__ as openapi
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "openapi.json"
@@ -84,7 +84,7 @@ def test_the_api_function_knows_the_auth_mode_and_never_trusts_local_headers() -
 
 
 def test_the_api_function_may_touch_only_its_own_idempotency_records() -> None:
-    from order_saga.entrypoints.api import IDEMPOTENCY_PREFIX
+    from order_saga.entrypoints.idempotent_create import IDEMPOTENCY_PREFIX
 
     statements = [
         statement

@@ -18,12 +18,13 @@ from moto import mock_aws
 from local_runtime import patches
 from local_runtime.emulator.tables import create_tables
 from local_runtime.emulator.template import Template
-from order_saga.adapters.dynamodb_event_store import DynamoDBEventStore
-from order_saga.adapters.event_store import InMemoryEventStore, StreamAppend
+from order_saga.adapters.dynamodb_event_store import DynamoDBEventStore, item_from_record
+from order_saga.adapters.event_store import InMemoryEventStore, RecordedEvent, StreamAppend
 from order_saga.domain.events import (
     OrderConfirmed,
     OrderCreated,
     PaymentCompleted,
+    PaymentFailed,
     StockAdded,
     StockReserved,
 )
@@ -61,6 +62,34 @@ def created(order_id: str) -> OrderCreated:
         payment_method="tok_visa",
         total=Decimal("40.03"),
     )
+
+
+V1_FAILURE = {"amount": "40.03", "reason": "abandoned: the charge never went through"}
+"""PaymentFailed as schema version 1 wrote it: no ``declined``, only the reason's wording."""
+
+
+def v1_payment_failure(order_id: str, version: int) -> RecordedEvent:
+    return RecordedEvent(
+        stream_id=f"order#{order_id}",
+        version=version,
+        event_type="PaymentFailed",
+        schema_version=1,
+        occurred_at=NOW,
+        correlation_id=order_id,
+        data=V1_FAILURE | {"order_id": order_id},
+    )
+
+
+def write_raw(store: EventStore, record: RecordedEvent) -> None:
+    """Put a stored event as older code wrote it, past the store's append (which writes
+    only current shapes): the item itself on DynamoDB, the record in memory."""
+    if isinstance(store, DynamoDBEventStore):
+        boto3.client("dynamodb", region_name="us-east-1").put_item(
+            TableName=store.table_name, Item=item_from_record(record)
+        )
+    else:
+        assert isinstance(store, InMemoryEventStore)
+        store._write([record])
 
 
 class EventStoreContract:
@@ -286,6 +315,23 @@ class EventStoreContract:
             )
 
         assert store.stream_ids(f"order#{tag}") == []
+
+    def test_an_event_stored_in_an_older_shape_reads_back_as_the_current_class(
+        self, store: EventStore
+    ) -> None:
+        order_id = new_id()
+        store.append(f"order#{order_id}", 0, [created(order_id)], correlation_id=order_id)
+        write_raw(store, v1_payment_failure(order_id, version=2))
+
+        record = store.load(f"order#{order_id}")[1]
+
+        assert (record.schema_version, record.data) == (1, V1_FAILURE | {"order_id": order_id})
+        assert record.to_domain() == PaymentFailed(
+            order_id=order_id,
+            amount=Decimal("40.03"),
+            reason=V1_FAILURE["reason"],
+            declined=False,
+        )
 
     def test_a_long_stream_loads_whole_and_in_order(self, store: EventStore) -> None:
         stream = f"product#{new_id()}"

@@ -19,7 +19,7 @@ from order_saga.adapters.dynamodb_event_store import DynamoDBEventStore
 from order_saga.adapters.payment_gateway import SimulatedPaymentGateway
 from order_saga.domain.events import StockReserved
 from order_saga.service_layer.ports import Ports
-from order_saga.service_layer.streams import product_stream
+from order_saga.service_layer.repository import product_stream
 from tests.unit.sagas import every_path, in_manual_review, product
 
 if TYPE_CHECKING:

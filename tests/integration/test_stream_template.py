@@ -28,14 +28,18 @@ def stream_event(function: str) -> dict[str, Any]:
 
 
 def consumer_of(function: str) -> Any:
-    """The StreamConsumer its app.py declares (imported as its own module)."""
+    """The StreamConsumer its app.py declares (imported as its own module, with the
+    function's variables, which its init checks)."""
     path = ROOT / props(function)["CodeUri"] / "app.py"
     name = f"_template_consumer_{function}"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    with pytest.MonkeyPatch.context() as patch:
+        for variable, value in TEMPLATE.functions()[function].environment.items():
+            patch.setenv(variable, value)
+        spec.loader.exec_module(module)
     return module.CONSUMER
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import os
 import sys
 import uuid
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from order_saga.service_layer.orders import (
 )
 from order_saga.service_layer.payments import process_payment, refund_payment
 from order_saga.service_layer.ports import Ports
-from order_saga.service_layer.streams import order_stream
+from order_saga.service_layer.repository import order_stream
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -212,15 +213,29 @@ class LambdaContext:
 
 
 def load_handler(function_dir: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The handler in functions/<dir>/app.py, loaded as Lambda would (its own module)."""
+    """The handler in functions/<dir>/app.py, loaded as Lambda would (its own module, its
+    init run with the function's variables from template.yaml, which it checks)."""
+    from local_runtime.emulator.template import Template
+
     path = ROOT / "functions" / function_dir / "app.py"
     name = f"_unit_{function_dir}_app"
     if name not in sys.modules:
+        environment = next(
+            spec.environment
+            for spec in Template().functions().values()
+            if spec.code_dir.name == function_dir
+        )
         spec = importlib.util.spec_from_file_location(name, path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
+        saved = dict(os.environ)
+        os.environ.update(environment)
+        try:
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
     handler = sys.modules[name].handler
 
     def invoke(event: dict[str, Any]) -> dict[str, Any]:

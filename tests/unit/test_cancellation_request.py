@@ -21,7 +21,8 @@ from order_saga.domain.commands import (
     ReserveInventory,
 )
 from order_saga.domain.events import CancellationRequested
-from order_saga.domain.order import Order, OrderStatus
+from order_saga.domain.order import Order
+from order_saga.domain.order_status import OrderStatus
 from order_saga.errors import InvalidTransition, OrderCancellationRequested
 from order_saga.service_layer.catalog import stock_product
 from order_saga.service_layer.inventory import release_inventory, reserve_inventory
@@ -33,7 +34,8 @@ from order_saga.service_layer.orders import (
 )
 from order_saga.service_layer.payments import charge_key, process_payment, refund_payment
 from order_saga.service_layer.ports import Ports
-from order_saga.service_layer.streams import load_order, order_stream, save_order
+from order_saga.service_layer.repository import order_stream
+from order_saga.service_layer.unit_of_work import UnitOfWork
 from order_saga.service_layer.views import order_view, stock_level
 from tests.unit.test_order import history
 
@@ -168,9 +170,10 @@ def test_a_charge_with_a_lost_answer_is_not_retried_after_a_request_but_refunded
     ports: Ports, placed: Placed, stocked: Stocked, gateway: SimulatedPaymentGateway
 ) -> None:
     order_id = placed((stocked("19.99"), 2))
-    order = load_order(ports.store, order_id)
-    order.start_payment(charge_key(order_id))
-    save_order(ports.store, order)
+    with UnitOfWork(ports.store, order_id) as uow:
+        order = uow.order(order_id)
+        order.start_payment(charge_key(order_id))
+        uow.commit()
     gateway.charge(idempotency_key=charge_key(order_id), token="tok_visa", amount=order.total)
     ask_to_cancel(ports, order_id)
 

@@ -12,7 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from local_runtime.emulator.template import Template
+
 ROOT = Path(__file__).resolve().parents[2]
+ENVIRONMENT = {spec.code_dir.name: spec.environment for spec in Template().functions().values()}
+"""Each function's variables as template.yaml sets them (it checks them at init)."""
 HANDLERS = {
     "api": "app.handler",
     "payment": "app.process",
@@ -61,6 +65,7 @@ def imported(function: str, *, tracing: bool) -> dict[str, list[str]]:
         "AWS_LAMBDA_FUNCTION_NAME": function,
         "POWERTOOLS_SERVICE_NAME": "order-saga",
         "POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true",
+        **ENVIRONMENT[function],
     }
     done = subprocess.run(
         [sys.executable, "-c", PROBE, HANDLERS[function], *WATCHED],

@@ -9,30 +9,27 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from order_saga.entrypoints.http import (
-    ORDER_EXAMPLE,
-    CreateOrderRequest,
-    IdempotencyKeyInProgress,
-    IdempotencyKeyReused,
-    OrderAccepted,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    field_name,
-    problems_for,
-    status_for,
-)
-from order_saga.entrypoints.identity import Forbidden, Unauthenticated
+from order_saga.entrypoints.field_mapping import field_name, problems_for
+from order_saga.entrypoints.request_models import ORDER_EXAMPLE, CreateOrderRequest
+from order_saga.entrypoints.response_models import OrderAccepted
+from order_saga.entrypoints.statuses import status_for
 from order_saga.errors import (
     ConcurrencyError,
+    Forbidden,
+    IdempotencyKeyInProgress,
+    IdempotencyKeyReused,
     InvalidTransition,
     OrderAlreadyExists,
     OrderCancellationRequested,
     OrderNotFound,
+    PayloadTooLarge,
     PriceMismatch,
     ProductNotFound,
     SagaError,
     StorageError,
+    Unauthenticated,
     UnknownProduct,
+    UnsupportedMediaType,
 )
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from order_saga.entrypoints.identity import Caller, Unauthenticated, caller
+from order_saga.entrypoints.identity import Caller, caller
+from order_saga.errors import Unauthenticated
 
 LOCAL = {"LOCAL_IDENTITY_HEADERS": "true"}
 COGNITO = {"AUTH_MODE": "COGNITO"}

@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = {name: ROOT / name for name in ("local_runtime", "ops", "bench")}
-"""The packages checked. order_saga (layers/shared) joins them once its last cycle
-(entrypoints/api.py with entrypoints/openapi.py) is gone."""
+PACKAGES = {
+    **{name: ROOT / name for name in ("local_runtime", "ops", "bench")},
+    "order_saga": ROOT / "layers" / "shared" / "order_saga",
+}
+"""The packages checked: the shared package, the local runtime and the tools."""
 
 
 def modules(packages: dict[str, Path]) -> dict[str, Path]:

@@ -28,7 +28,7 @@ from order_saga.domain.events import (
     StockReserved,
 )
 from order_saga.service_layer.payments import process_payment
-from order_saga.service_layer.streams import order_stream, product_stream
+from order_saga.service_layer.repository import order_stream, product_stream
 from tests.unit.sagas import (
     cancelled_by_customer,
     every_path,

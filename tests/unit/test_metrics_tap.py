@@ -24,6 +24,7 @@ from order_saga.domain.commands import CancelOrder, ProcessPayment
 from order_saga.entrypoints.step import step_handler
 from order_saga.errors import PaymentDeclined
 from order_saga.service_layer import orders, payments
+from order_saga.service_layer.dependencies import PaymentDependencies, StepDependencies
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -281,7 +282,7 @@ class Context:
 def invoke(ports: Ports, tap: MetricsTap, monkeypatch) -> Callable[..., Any]:
     """Run a handler on the unit tests' in-memory ports with the tap in front of stdout."""
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
-    monkeypatch.setattr(bootstrap, "_ports", ports)  # restored afterwards, whoever set it
+    monkeypatch.setattr(bootstrap, "_source", ports)  # restored afterwards, whoever set it
 
     def invoke(handler: Callable[..., Any], event: dict[str, Any]) -> Any:
         # Installed per call, as the local runtime does: pytest swaps stdout between the
@@ -300,7 +301,12 @@ def invoke(ports: Ports, tap: MetricsTap, monkeypatch) -> Callable[..., Any]:
 def test_a_step_counts_its_success_metric_only_when_it_changed_the_order(
     invoke, tap, placed, stocked
 ):
-    cancel = step_handler(CancelOrder, orders.cancel_order, success_metric="OrdersCancelled")
+    cancel = step_handler(
+        CancelOrder,
+        orders.cancel_order,
+        bootstrap.Wired(StepDependencies),
+        success_metric="OrdersCancelled",
+    )
     order_id = placed((stocked(), 1))
     event = {"order_id": order_id, "error": {"Error": "OutOfStock"}}
 
@@ -317,6 +323,7 @@ def test_a_step_counts_a_business_error_under_its_failure_metric(invoke, tap, pl
     process = step_handler(
         ProcessPayment,
         payments.process_payment,
+        bootstrap.Wired(PaymentDependencies),
         failure_metrics={PaymentDeclined: "PaymentFailures"},
     )
     declined = placed((stocked(), 1), token="tok_chargeDeclined")

@@ -21,7 +21,8 @@ from order_saga.domain.events import (
     PaymentProcessing,
     PaymentRefunded,
 )
-from order_saga.domain.order import TRANSITIONS, Order, OrderStatus
+from order_saga.domain.order import Order
+from order_saga.domain.order_status import TRANSITIONS, OrderStatus
 from order_saga.domain.values import Address, OrderItem, StockLine
 from order_saga.errors import DomainError, InvalidTransition
 
@@ -90,7 +91,9 @@ def history(status: OrderStatus, compensated: bool = False) -> list[DomainEvent]
     events = [event for _, event in passed]
     if compensated and status not in (S.CONFIRMED, S.SHIPPED):
         if status is S.PAYMENT_PROCESSING:
-            events.append(PaymentFailed(order_id=order_id, amount=TOTAL, reason="declined"))
+            events.append(
+                PaymentFailed(order_id=order_id, amount=TOTAL, reason="declined", declined=True)
+            )
         if any(s is S.PAYMENT_COMPLETED for s, _ in passed):
             events.append(refunded(order_id, payment_id))
         if any(s is S.INVENTORY_RESERVED for s, _ in passed):

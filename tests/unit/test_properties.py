@@ -30,7 +30,8 @@ from hypothesis.stateful import (
 
 from order_saga.domain.events import DomainEvent, PaymentRefunded
 from order_saga.domain.inventory import Inventory, ProductStock
-from order_saga.domain.order import TRANSITIONS, Order, OrderStatus
+from order_saga.domain.order import Order
+from order_saga.domain.order_status import TRANSITIONS, OrderStatus
 from order_saga.domain.values import Address, OrderItem, StockLine
 from order_saga.errors import OutOfStock, SagaError
 

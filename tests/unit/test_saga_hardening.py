@@ -30,8 +30,8 @@ from order_saga.domain.commands import (
     ShipOrder,
 )
 from order_saga.domain.events import CompensationFailed
-from order_saga.domain.order import OrderStatus
-from order_saga.entrypoints.step import parse
+from order_saga.domain.order_status import OrderStatus
+from order_saga.entrypoints.parsing import parse
 from order_saga.errors import (
     GatewayUnavailable,
     InvalidRequest,
@@ -41,7 +41,7 @@ from order_saga.errors import (
 )
 from order_saga.service_layer import inventory, orders, payments
 from order_saga.service_layer.ports import Ports
-from order_saga.service_layer.streams import load_order, load_stock, order_stream
+from order_saga.service_layer.repository import load_order, load_stock, order_stream
 
 S = OrderStatus
 STOCK = 10

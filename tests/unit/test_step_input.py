@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from order_saga.domain.commands import CancelOrder, ProcessPayment, ReserveInventory
-from order_saga.entrypoints.step import parse
+from order_saga.entrypoints.parsing import parse
 from order_saga.errors import InvalidRequest
 
 

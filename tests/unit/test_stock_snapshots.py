@@ -10,7 +10,7 @@ from order_saga.adapters.event_store import InMemoryEventStore, Snapshot
 from order_saga.domain.events import StockAdded, StockReleased, StockReserved
 from order_saga.domain.inventory import ProductStock
 from order_saga.errors import StorageError
-from order_saga.service_layer.streams import SNAPSHOT_AFTER, load_stock, product_stream
+from order_saga.service_layer.repository import SNAPSHOT_AFTER, load_stock, product_stream
 
 if TYPE_CHECKING:
     from order_saga.domain.events import DomainEvent

@@ -26,7 +26,7 @@ from order_saga.domain.commands import (
     ReserveInventory,
     ShipOrder,
 )
-from order_saga.domain.order import OrderStatus
+from order_saga.domain.order_status import OrderStatus
 from order_saga.domain.payment import Payment, PaymentStatus
 from order_saga.domain.values import Shortage, StockLine
 from order_saga.errors import (
@@ -44,7 +44,8 @@ from order_saga.service_layer.inventory import release_inventory, reserve_invent
 from order_saga.service_layer.orders import cancel_order, confirm_order, create_order, ship_order
 from order_saga.service_layer.payments import charge_key, process_payment, refund_payment
 from order_saga.service_layer.ports import Ports
-from order_saga.service_layer.streams import load_order, order_stream, product_stream, save_order
+from order_saga.service_layer.repository import load_order, order_stream, product_stream
+from order_saga.service_layer.unit_of_work import UnitOfWork
 from order_saga.service_layer.views import order_events, order_view, stock_level
 
 Stocked = Callable[..., str]
@@ -289,9 +290,10 @@ def test_refund_settles_a_charge_that_never_went_through_as_failed(
 
 def lose_the_answer_of_a_charge(ports: Ports, order_id: str) -> None:
     """The gateway charged the order but the step died before recording it."""
-    order = load_order(ports.store, order_id)
-    order.start_payment(charge_key(order_id))
-    save_order(ports.store, order)
+    with UnitOfWork(ports.store, order_id) as uow:
+        order = uow.order(order_id)
+        order.start_payment(charge_key(order_id))
+        uow.commit()
     ports.gateway.charge(
         idempotency_key=charge_key(order_id), token=order.payment_method, amount=order.total
     )

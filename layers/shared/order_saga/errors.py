@@ -1,8 +1,9 @@
-"""The named errors of the saga.
+"""The named errors of the saga, every one the state machine or the API routes on.
 
 The class names are a contract: the state machine's Retry and Catch match on them
-(``ErrorEquals``), because Lambda reports an unhandled exception by its class name.
-Rename one and the ASL must change with it.
+(``ErrorEquals``), because Lambda reports an unhandled exception by its class name, and
+the API answers with them as ErrorBody's ``error``. Rename one and the ASL (or the API's
+clients) must change with it.
 """
 
 from __future__ import annotations
@@ -112,6 +113,48 @@ class ConcurrencyError(TransientError):
 
 class StorageError(TransientError):
     """The event store failed for a reason other than a version conflict (throttling, ...)."""
+
+
+# -- configuration: a function refuses to start without what it needs -------------
+
+
+class MissingConfiguration(SagaError):
+    """A function's environment lacks a variable its dependencies need; raised at init."""
+
+    def __init__(self, function: str, variables: tuple[str, ...]) -> None:
+        super().__init__(f"{function} cannot start: set {', '.join(variables)}")
+        self.variables = variables
+
+
+# -- the API's refusals (entrypoints/statuses.py maps each to its HTTP status) ----
+
+
+class Unauthenticated(SagaError):
+    """The request carries no caller identity the API accepts."""
+
+
+class Forbidden(SagaError):
+    """The caller is known but may not do this."""
+
+
+class PayloadTooLarge(SagaError):
+    """The body is over the API's limit (entrypoints/gate.py); it was not read."""
+
+
+class MalformedJson(SagaError):
+    """The body is not JSON."""
+
+
+class UnsupportedMediaType(SagaError):
+    """The body is declared as something other than JSON."""
+
+
+class IdempotencyKeyReused(SagaError):
+    """The Idempotency-Key was used before with another body."""
+
+
+class IdempotencyKeyInProgress(SagaError):
+    """A request with the same Idempotency-Key is still running."""
 
 
 # -- stream consumers (notifications, published events) ---------------------------

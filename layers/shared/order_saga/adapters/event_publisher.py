@@ -25,7 +25,10 @@ SOURCE = "order-saga.orders"
 
 
 def event_detail(record: RecordedEvent) -> dict[str, Any]:
-    """The event as subscribers receive it; (stream_id, version) is its identity."""
+    """The event as subscribers receive it, in its type's current shape (an event stored
+    in an older one is upcast, so the published schema describes every event); (stream_id,
+    version) is its identity."""
+    record = record.current()
     return {
         "stream_id": record.stream_id,
         "version": record.version,

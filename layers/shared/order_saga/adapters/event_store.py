@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from order_saga.domain.events import event_from_data
+from order_saga.adapters.clock import utc_now
+from order_saga.domain.events import current_data, event_class, event_from_data
 from order_saga.errors import ConcurrencyError
 
 if TYPE_CHECKING:
@@ -42,7 +43,17 @@ class RecordedEvent:
     data: dict[str, Any]
 
     def to_domain(self) -> DomainEvent:
-        return event_from_data(self.event_type, self.data)
+        """The event as its class is today, read through the version it was stored with."""
+        return event_from_data(self.event_type, self.data, self.schema_version)
+
+    def current(self) -> RecordedEvent:
+        """This record with its data in the current shape of its type (an event stored in an
+        older shape is upcast; the store keeps it as written)."""
+        schema_version = event_class(self.event_type).schema_version
+        if schema_version == self.schema_version:
+            return self
+        data = current_data(self.event_type, self.schema_version, self.data)
+        return replace(self, schema_version=schema_version, data=data)
 
 
 @dataclass(frozen=True)
@@ -64,10 +75,6 @@ class StreamAppend:
     stream_id: str
     expected_version: int
     events: Sequence[DomainEvent] = field(default_factory=tuple)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class EventStore(ABC):

@@ -13,7 +13,7 @@ from pydantic import (
     model_validator,
 )
 
-from order_saga.domain.order import MAX_ITEMS
+from order_saga.domain.order_status import MAX_ITEMS
 from order_saga.domain.values import Address, Money, Quantity, SafeId
 
 PaymentToken = Annotated[str, StringConstraints(pattern=r"^tok_[A-Za-z0-9_]{1,60}$")]

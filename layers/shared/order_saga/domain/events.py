@@ -2,7 +2,8 @@
 
 Events of an order (its Order status and its Payment) live in the order's stream;
 stock movements live in one stream per product. ``schema_version`` is stored with
-every event so that an old event can still be read after its class changes.
+every event, and an event is read through it: a class whose shape changed carries the
+upcasters from each older shape (domain/upcasting.py), so old events stay as written.
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from order_saga.domain.upcasting import missing_upcasters, upcast
 from order_saga.domain.values import Address, Money, OrderItem, SafeId, Shortage, StockLine
+
+ABANDONED = "abandoned:"
+"""How version 1 of PaymentFailed began the reason of a charge that never went through."""
 
 
 class DomainEvent(BaseModel):
@@ -48,9 +53,22 @@ class PaymentCompleted(DomainEvent):
 
 
 class PaymentFailed(DomainEvent):
+    """The charge failed: the gateway declined it (``declined``), or it was abandoned
+    because it never went through (its answer was lost and no charge was found)."""
+
+    # Version 2 added ``declined``; version 1 left it to the wording of ``reason``.
+    schema_version: ClassVar[int] = 2
     order_id: SafeId
     amount: Money
     reason: str
+    declined: bool
+
+    @staticmethod
+    def upcast_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+        # Version 1 wrote an abandoned charge's reason as "abandoned: ..." and a decline's
+        # as the gateway's message (service_layer/payments.py).
+        data["declined"] = not str(data.get("reason", "")).startswith(ABANDONED)
+        return data
 
 
 class PaymentRefunded(DomainEvent):
@@ -158,10 +176,25 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
 }
 
 
-def event_from_data(event_type: str, data: dict[str, Any]) -> DomainEvent:
-    """Rebuild a stored event; an unknown type is a corrupt or newer store, never ignored."""
+_missing = missing_upcasters(EVENT_TYPES.values())
+if _missing:
+    raise TypeError(f"event classes lack upcasters: {', '.join(_missing)}")
+
+
+def event_class(event_type: str) -> type[DomainEvent]:
+    """An unknown type is a corrupt or newer store, never ignored."""
     try:
-        cls = EVENT_TYPES[event_type]
+        return EVENT_TYPES[event_type]
     except KeyError:
         raise ValueError(f"unknown event type {event_type!r}") from None
-    return cls.model_validate(data)
+
+
+def current_data(event_type: str, schema_version: int, data: dict[str, Any]) -> dict[str, Any]:
+    """A stored event's data in its class's current shape (domain/upcasting.py)."""
+    return upcast(event_class(event_type), schema_version, data)
+
+
+def event_from_data(event_type: str, data: dict[str, Any], schema_version: int) -> DomainEvent:
+    """Rebuild a stored event, read through the schema version it was stored with."""
+    cls = event_class(event_type)
+    return cls.model_validate(upcast(cls, schema_version, data))

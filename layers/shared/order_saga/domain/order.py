@@ -1,8 +1,8 @@
-"""The Order aggregate: the order's status machine, with its Payment beside it."""
+"""The Order aggregate: its commands and how its events fold, with its Payment beside it;
+the status machine it follows is in ``order_status``."""
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from order_saga.domain.aggregate import Aggregate
@@ -23,6 +23,8 @@ from order_saga.domain.events import (
     PaymentProcessing,
     PaymentRefunded,
 )
+from order_saga.domain.order_status import MAX_ITEMS, TERMINAL, TRANSITIONS, OrderStatus
+from order_saga.domain.order_status import OrderStatus as S
 from order_saga.domain.payment import Payment
 from order_saga.domain.values import OrderItem, StockLine, order_total
 from order_saga.errors import DomainError, InvalidTransition, OrderCancellationRequested
@@ -32,32 +34,6 @@ if TYPE_CHECKING:
     from decimal import Decimal
 
     from order_saga.domain.values import Address, Shortage
-
-
-class OrderStatus(StrEnum):
-    PENDING = "PENDING"
-    PAYMENT_PROCESSING = "PAYMENT_PROCESSING"
-    PAYMENT_COMPLETED = "PAYMENT_COMPLETED"
-    INVENTORY_RESERVED = "INVENTORY_RESERVED"
-    CONFIRMED = "CONFIRMED"
-    SHIPPED = "SHIPPED"
-    CANCELLED = "CANCELLED"
-
-
-S = OrderStatus
-TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
-    S.PENDING: frozenset({S.PAYMENT_PROCESSING, S.CANCELLED}),
-    S.PAYMENT_PROCESSING: frozenset({S.PAYMENT_COMPLETED, S.CANCELLED}),
-    S.PAYMENT_COMPLETED: frozenset({S.INVENTORY_RESERVED, S.CANCELLED}),
-    S.INVENTORY_RESERVED: frozenset({S.CONFIRMED, S.CANCELLED}),
-    S.CONFIRMED: frozenset({S.SHIPPED}),
-    S.SHIPPED: frozenset(),
-    S.CANCELLED: frozenset(),
-}
-TERMINAL = frozenset({S.CONFIRMED, S.SHIPPED, S.CANCELLED})
-FINISHED = frozenset({S.CONFIRMED, S.SHIPPED})
-"""Terminal and kept: there is nothing left to compensate."""
-MAX_ITEMS = 100
 
 
 class Reservation:
@@ -148,8 +124,8 @@ class Order(Aggregate):
         self._record(event)
         return event
 
-    def fail_payment(self, reason: str) -> PaymentFailed:
-        event = self._payment("fail").fail(reason)
+    def fail_payment(self, reason: str, *, declined: bool = True) -> PaymentFailed:
+        event = self._payment("fail").fail(reason, declined=declined)
         self._record(event)
         return event
 

@@ -44,6 +44,8 @@ class Payment:
         self.refunded = Decimal("0.00")
         self.refund_id: str | None = None
         self.failure_reason: str | None = None
+        self.declined: bool | None = None
+        """Once FAILED: True when the gateway declined, False when the charge was abandoned."""
 
     @staticmethod
     def start(order_id: str, amount: Decimal, idempotency_key: str) -> PaymentProcessing:
@@ -55,9 +57,13 @@ class Payment:
         self._require(PaymentStatus.PROCESSING, "complete")
         return PaymentCompleted(order_id=self.order_id, payment_id=payment_id, amount=self.amount)
 
-    def fail(self, reason: str) -> PaymentFailed:
+    def fail(self, reason: str, *, declined: bool = True) -> PaymentFailed:
+        """``declined``: the gateway refused the charge; False, the charge was abandoned
+        (it never went through)."""
         self._require(PaymentStatus.PROCESSING, "fail")
-        return PaymentFailed(order_id=self.order_id, amount=self.amount, reason=reason)
+        return PaymentFailed(
+            order_id=self.order_id, amount=self.amount, reason=reason, declined=declined
+        )
 
     def refund(self, refund_id: str, amount: Decimal | None = None) -> PaymentRefunded:
         """Give back the whole charge. A refund happens at most once, so a partial one
@@ -83,6 +89,7 @@ class Payment:
             case PaymentFailed():
                 self.status = PaymentStatus.FAILED
                 self.failure_reason = event.reason
+                self.declined = event.declined
             case PaymentRefunded():
                 self.status = PaymentStatus.REFUNDED
                 self.refunded = event.amount

@@ -1,5 +1,5 @@
 """The order API: a Powertools REST resolver whose routes take and give the models of
-``http.py``, and the Lambda handler around it.
+``request_models`` and ``response_models``, and the Lambda handler around it.
 
 Before a route runs, ``gate`` refuses a request with no caller identity (401), a body
 over 64 KB (413) or one that is not JSON (415, 400); Powertools then validates path, query,
@@ -11,90 +11,52 @@ shape, ErrorBody.
 from __future__ import annotations
 
 import os
-from datetime import timedelta
-from functools import cache
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
 from order_saga import bootstrap
 from order_saga.domain.commands import CreateOrder, RequestCancellation, ShipOrder
-from order_saga.domain.order import OrderStatus
+from order_saga.domain.order_status import OrderStatus
 from order_saga.domain.values import SafeId
 from order_saga.entrypoints import error_responses, gate, identity
-from order_saga.entrypoints.http import (
+from order_saga.entrypoints.idempotent_create import IDEMPOTENCY_PREFIX, place_once
+from order_saga.entrypoints.identity import Caller
+from order_saga.entrypoints.parsing import parse
+from order_saga.entrypoints.request_models import (
     CancelOrderRequest,
     CreateOrderRequest,
-    ErrorBody,
     IdempotencyKey,
-    IdempotencyKeyInProgress,
-    IdempotencyKeyReused,
+)
+from order_saga.entrypoints.response_models import (
     OrderAccepted,
     OrderEvents,
     OrderView,
     ProductPage,
     ProductView,
 )
-from order_saga.entrypoints.identity import Caller, Forbidden
-from order_saga.entrypoints.step import parse
-from order_saga.errors import OrderNotFound
+from order_saga.entrypoints.route_docs import OrderId, ProductId, answers
+from order_saga.errors import Forbidden, OrderNotFound
 from order_saga.observability import logger, metrics, tracer
 from order_saga.service_layer import orders, views
+from order_saga.service_layer.dependencies import ApiDependencies
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency import (
-        BasePersistenceLayer,
-        IdempotencyConfig,
-    )
+    from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
 JSON = content_types.APPLICATION_JSON
-IDEMPOTENCY_PREFIX = "api-create"
-IDEMPOTENCY_TTL = timedelta(hours=24)
 MAX_PAGE = 100
 
 app = APIGatewayRestResolver(enable_validation=True)
+DEPENDENCIES = bootstrap.Wired(ApiDependencies)
+"""Checked at the Api function's init (functions/api/app.py), not on import here: the
+OpenAPI command line imports the routes with no function's environment."""
 error_responses.install(app)
-
-# -- what each route answers ---------------------------------------------------------------
-
-ERRORS: dict[int, str] = {
-    400: "The body is not JSON.",
-    401: "No caller identity. On AWS the authorizer refuses first; locally send X-Customer-Id.",
-    403: "The caller may not do this (shipping needs the operator role).",
-    404: "No such order or product; another customer's order is not found either.",
-    409: "The request conflicts with the current state (see the error name).",
-    413: "The body is over 64 KB; it was not read.",
-    415: "The body is not application/json.",
-    422: "A field is missing, unknown or out of bounds; `details` names each and why.",
-    503: "The store or the state machine was briefly unavailable; try again.",
-}
-
-
-def answers(
-    status: int,
-    model: type[BaseModel],
-    description: str,
-    *errors: int,
-    headers: dict[str, Any] | None = None,
-) -> dict[int, Any]:
-    """The OpenAPI responses of a route: its success, then its errors in ErrorBody."""
-    success: dict[str, Any] = {"description": description, "content": {JSON: {"model": model}}}
-    if headers:
-        success["headers"] = headers
-    documented: dict[int, Any] = {status: success}
-    for code in sorted({*errors, 401, 422, 503}):
-        documented[code] = {"description": ERRORS[code], "content": {JSON: {"model": ErrorBody}}}
-    return documented
-
-
-OrderId = Annotated[SafeId, Path(description="The order's id (letters, digits, _ and -).")]
-ProductId = Annotated[SafeId, Path(description="The product's id (letters, digits, _ and -).")]
 
 # -- orders ------------------------------------------------------------------------------------
 
@@ -136,12 +98,15 @@ def create_order(
         accepted = _place(request, customer_id)
     else:
         accepted = OrderAccepted.model_validate(
-            _place_once(
+            place_once(
                 attempt={
                     "customer_id": customer_id,
                     "key": idempotency_key,
                     "body": request.model_dump(mode="json"),
-                }
+                },
+                place=_place_attempt,
+                store=_idempotency_store(),
+                context=app.lambda_context,
             )
         )
     return Response(
@@ -153,80 +118,29 @@ def create_order(
 
 
 def _place(request: CreateOrderRequest, customer_id: str) -> OrderAccepted:
-    ports = bootstrap.ports()
+    deps = DEPENDENCIES.get()
     command = parse(
         CreateOrder,
         {
             **request.model_dump(exclude={"order_id"}),
-            "order_id": request.order_id or ports.new_id(),
+            "order_id": request.order_id or deps.new_id(),
             "customer_id": customer_id,
         },
     )
-    order = orders.create_order(command, ports)
+    order = orders.create_order(command, deps)
     metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=1)
     return OrderAccepted(order_id=order.order_id, status=order.status, total=order.total)
 
 
-# Powertools' idempotency is imported where it is used, by a POST with an Idempotency-Key:
-# its package imports boto3, which the handler's import otherwise leaves to
-# bootstrap.ports(), and its errors are raised again as the API's own (http.py).
-
-
-@cache
-def _idempotency_config() -> IdempotencyConfig:
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
-
-    return IdempotencyConfig(
-        event_key_jmespath="[customer_id, key]",
-        payload_validation_jmespath="body",
-        raise_on_no_idempotency_key=True,
-        expires_after_seconds=int(IDEMPOTENCY_TTL.total_seconds()),
-    )
+def _place_attempt(attempt: dict[str, Any]) -> dict[str, Any]:
+    request = CreateOrderRequest.model_validate(attempt["body"])
+    return _place(request, attempt["customer_id"]).model_dump(mode="json")
 
 
 def _idempotency_store() -> BasePersistenceLayer:
-    # The composition root's stores, as the saga steps and stream consumers use them: one
-    # persistence layer per key prefix, on the function's own DynamoDB client.
-    stores = bootstrap.ports().idempotency
-    if stores is None:
-        raise RuntimeError("no idempotency store: the Api function needs IDEMPOTENCY_TABLE")
-    return stores.for_consumer(IDEMPOTENCY_PREFIX)
-
-
-def _place_once(*, attempt: dict[str, Any]) -> dict[str, Any]:
-    """The first answer for (customer, key) is stored and replayed; Powertools refuses the
-    same key with another body (IdempotencyValidationError) and deletes the record when
-    placing fails, so a refused order can be sent again under its key."""
-
-    from aws_lambda_powertools.utilities.idempotency import idempotent_function
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyValidationError,
-    )
-
-    def place(attempt: dict[str, Any]) -> dict[str, Any]:
-        request = CreateOrderRequest.model_validate(attempt["body"])
-        return _place(request, attempt["customer_id"]).model_dump(mode="json")
-
-    config = _idempotency_config()
-    config.register_lambda_context(app.lambda_context)
-    once = idempotent_function(
-        data_keyword_argument="attempt",
-        persistence_store=_idempotency_store(),
-        config=config,
-        key_prefix=IDEMPOTENCY_PREFIX,
-    )(place)
-    try:
-        result: dict[str, Any] = once(attempt=attempt)
-    except IdempotencyValidationError as error:
-        raise IdempotencyKeyReused(
-            "this Idempotency-Key was used with another body; use a new key for a new order"
-        ) from error
-    except IdempotencyAlreadyInProgressError as error:
-        raise IdempotencyKeyInProgress(
-            "a request with this Idempotency-Key is still running"
-        ) from error
-    return result
+    # The composition root's stores, as the stream consumers use them: one persistence
+    # layer per key prefix, on the function's own DynamoDB client.
+    return DEPENDENCIES.get().idempotency.for_consumer(IDEMPOTENCY_PREFIX)
 
 
 @app.get(
@@ -249,7 +163,7 @@ def get_order(order_id: OrderId) -> OrderView:
 )
 def get_order_events(order_id: OrderId) -> OrderEvents:
     _visible_order(order_id, _caller())
-    events = views.order_events(bootstrap.ports().store, order_id)
+    events = views.order_events(DEPENDENCIES.get().store, order_id)
     return OrderEvents.model_validate({"order_id": order_id, "events": events})
 
 
@@ -279,9 +193,9 @@ def cancel_order(
                 requested_by=caller.name,
                 reason=request.reason if request else "",
             ),
-            bootstrap.ports(),
+            DEPENDENCIES.get(),
         )
-        view = views.order_view(bootstrap.ports().store, order_id)
+        view = views.order_view(DEPENDENCIES.get().store, order_id)
     cancelled = view["status"] == OrderStatus.CANCELLED
     return Response(
         status_code=HTTPStatus.OK if cancelled else HTTPStatus.ACCEPTED,
@@ -300,15 +214,15 @@ def cancel_order(
 def ship_order(order_id: OrderId) -> OrderView:
     if not _caller().operator:
         raise Forbidden("shipping an order needs the operator role")
-    ports = bootstrap.ports()
-    orders.ship_order(ShipOrder(order_id=order_id), ports)
-    return OrderView.model_validate(views.order_view(ports.store, order_id))
+    deps = DEPENDENCIES.get()
+    orders.ship_order(ShipOrder(order_id=order_id), deps)
+    return OrderView.model_validate(views.order_view(deps.store, order_id))
 
 
 def _visible_order(order_id: str, caller: Caller) -> dict[str, Any]:
     """The order's view if the caller may see it: its customer, or an operator. Anyone
     else is told it does not exist, so order ids reveal nothing."""
-    view = views.order_view(bootstrap.ports().store, order_id)
+    view = views.order_view(DEPENDENCIES.get().store, order_id)
     if not caller.operator and view["customer_id"] != caller.customer_id:
         raise OrderNotFound(f"no order {order_id}")
     return view
@@ -329,7 +243,7 @@ def list_products(
     cursor: Annotated[SafeId | None, Query(description="next_cursor of the page before.")] = None,
 ) -> ProductPage:
     _caller()
-    return ProductPage.model_validate(views.catalog_page(bootstrap.ports(), limit, cursor))
+    return ProductPage.model_validate(views.catalog_page(DEPENDENCIES.get(), limit, cursor))
 
 
 @app.get(
@@ -340,14 +254,16 @@ def list_products(
 )
 def get_product(product_id: ProductId) -> ProductView:
     _caller()
-    return ProductView.model_validate(views.product_view(bootstrap.ports(), product_id))
+    return ProductView.model_validate(views.product_view(DEPENDENCIES.get(), product_id))
 
 
 @app.get("/openapi.json", include_in_schema=False)
 def openapi() -> dict[str, Any]:
-    from order_saga.entrypoints.openapi import document
+    # Imported at the first request for it, not at init: its Powertools OpenAPI models cost
+    # the cold start. It imports nothing of this module (the resolver is handed in).
+    from order_saga.entrypoints.openapi.document import document
 
-    return document()
+    return document(app)
 
 
 def _caller() -> Caller:

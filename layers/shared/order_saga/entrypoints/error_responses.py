@@ -12,7 +12,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from order_saga.entrypoints.http import ErrorBody, Problem, field_name, problems_for, status_for
+from order_saga.entrypoints.field_mapping import field_name, problems_for
+from order_saga.entrypoints.response_models import ErrorBody, Problem
+from order_saga.entrypoints.statuses import status_for
 from order_saga.errors import SagaError
 from order_saga.observability import logger
 

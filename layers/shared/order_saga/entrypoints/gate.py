@@ -13,18 +13,13 @@ from typing import Any
 from aws_lambda_powertools.event_handler import content_types
 
 from order_saga.entrypoints import identity
-from order_saga.entrypoints.http import (
-    MAX_BODY_BYTES,
-    ErrorBody,
-    MalformedJson,
-    PayloadTooLarge,
-    Problem,
-    UnsupportedMediaType,
-    status_for,
-)
-from order_saga.errors import SagaError
+from order_saga.entrypoints.response_models import ErrorBody, Problem
+from order_saga.entrypoints.statuses import status_for
+from order_saga.errors import MalformedJson, PayloadTooLarge, SagaError, UnsupportedMediaType
 
 JSON = content_types.APPLICATION_JSON
+MAX_BODY_BYTES = 64 * 1024
+"""Bodies above this are refused (413) before they are parsed."""
 PUBLIC_ROUTES = frozenset({("GET", "/openapi.json")})
 """Routes that need no caller identity (the template gives them no authorizer either)."""
 

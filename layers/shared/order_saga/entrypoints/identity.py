@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from order_saga.errors import SagaError
+from order_saga.errors import Unauthenticated
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -32,14 +32,6 @@ LOCAL_HEADERS_FLAG = "LOCAL_IDENTITY_HEADERS"
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _ROLE_ARN = re.compile(r"arn:[a-z-]+:iam::(?P<account>[0-9]{12}):role/(?:.*/)?(?P<name>[^/]+)")
 _SESSION_ARN = re.compile(r"arn:[a-z-]+:sts::(?P<account>[0-9]{12}):assumed-role/(?P<name>[^/]+)/")
-
-
-class Unauthenticated(SagaError):
-    """The request carries no caller identity the API accepts."""
-
-
-class Forbidden(SagaError):
-    """The caller is known but may not do this."""
 
 
 @dataclass(frozen=True)

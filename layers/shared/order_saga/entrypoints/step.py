@@ -2,6 +2,13 @@
 
 Errors are left to propagate: Lambda reports them by class name, which is what the
 state machine's Retry and Catch match on.
+
+A step delivered twice simply runs twice: every use case decides from the order's
+events (a charge recorded, a reservation held, a status reached), answers a repeat with
+what was done, and appends only under optimistic concurrency; money moves under the
+gateway's idempotency keys. So no step keeps an idempotency record of its own: the
+duplicate-delivery, lost-answer and fault tests and ``make reliability`` hold without
+them, and each saga spares six idempotency-table requests.
 """
 
 from __future__ import annotations
@@ -9,10 +16,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from order_saga import bootstrap
-from order_saga.errors import InvalidRequest
+from order_saga.entrypoints.parsing import parse
 from order_saga.observability import logger, metrics, tracer
 
 if TYPE_CHECKING:
@@ -20,57 +26,29 @@ if TYPE_CHECKING:
 
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from order_saga.service_layer.ports import Ports
+    from order_saga.bootstrap import Wired
 
 C = TypeVar("C", bound=BaseModel)
-IDEMPOTENCY_TTL_SECONDS = 24 * 3600
-"""Longer than any saga runs; past it, the aggregates still refuse double effects."""
-
-
-def parse(model: type[C], payload: object) -> C:
-    """Validate an input; a bad one raises InvalidRequest naming each field and why."""
-    try:
-        return model.model_validate(payload)
-    except ValidationError as exc:
-        raise InvalidRequest(describe(exc)) from None
-
-
-MAX_PROBLEMS = 10
-"""Problems named in one error: a hostile input can have thousands, and an error's cause
-travels on (Step Functions takes 32 KB of it, a log line should stay a line)."""
-
-
-def describe(exc: ValidationError) -> str:
-    errors = exc.errors(include_url=False, include_input=False)
-    problems = [
-        f"{'.'.join(str(part) for part in error['loc'])[:200] or 'input'}: {error['msg']}"
-        for error in errors[:MAX_PROBLEMS]
-    ]
-    more = f"; and {len(errors) - MAX_PROBLEMS} more" if len(errors) > MAX_PROBLEMS else ""
-    return "invalid input: " + "; ".join(problems) + more
+D = TypeVar("D")
 
 
 def step_handler(
     command: type[C],
-    use_case: Callable[[C, Ports], BaseModel],
+    use_case: Callable[[C, D], BaseModel],
+    dependencies: Wired[D],
     *,
     success_metric: str | None = None,
     failure_metrics: Mapping[type[Exception], str] | None = None,
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """``success_metric`` is counted when the step succeeds, ``failure_metrics`` by the
-    business error it raised, and OrderDuration when the step made the order final.
-
-    With an idempotency store wired, a step delivered again for the same order returns
-    the first delivery's result without running (Powertools idempotency, keyed on step
-    and order id). A raised error leaves no record, so a retry runs again; business
-    errors are therefore caught by the state machine, never retried.
-    """
+    business error it raised, and OrderDuration when the step made the order final
+    (a repeated delivery changes nothing, so it counts nothing)."""
     failures = dict(failure_metrics or {})
     step = use_case.__name__
 
-    def run(parsed: C, ports: Ports) -> dict[str, Any]:
+    def run(parsed: C, wired: D) -> dict[str, Any]:
         try:
-            result = use_case(parsed, ports)
+            result = use_case(parsed, wired)
         except tuple(failures) as failure:
             metrics.add_metric(name=failures[type(failure)], unit=MetricUnit.Count, value=1)
             logger.info("step refused", extra={"step": step, "error": repr(failure)})
@@ -87,47 +65,8 @@ def step_handler(
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        parsed = parse(command, event)
-        ports = bootstrap.ports()
-        if ports.idempotency is None:
-            return run(parsed, ports)
-        return _once_per_order(step, parsed, ports, context, run)
+        return run(parse(command, event), dependencies.get())
 
     handler.__name__ = step
     handler.__doc__ = use_case.__doc__
     return handler
-
-
-def _once_per_order(
-    step: str,
-    parsed: C,
-    ports: Ports,
-    context: LambdaContext,
-    run: Callable[[C, Ports], dict[str, Any]],
-) -> dict[str, Any]:
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-
-    config = IdempotencyConfig(
-        event_key_jmespath="order_id",
-        raise_on_no_idempotency_key=True,
-        expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
-    )
-    config.register_lambda_context(context)
-
-    # The key prefix names the step: in the local runtime every function shares one
-    # process, so Powertools' default prefix (the Lambda function name) would collide;
-    # and each prefix has its own persistence layer, which keeps the prefix as state.
-    assert ports.idempotency is not None
-    prefix = f"step.{step}"
-
-    @idempotent_function(
-        data_keyword_argument="key",
-        persistence_store=ports.idempotency.for_consumer(prefix),
-        config=config,
-        key_prefix=prefix,
-    )
-    def once(key: dict[str, str]) -> dict[str, Any]:
-        return run(parsed, ports)
-
-    result: dict[str, Any] = once(key={"order_id": getattr(parsed, "order_id", "")})
-    return result

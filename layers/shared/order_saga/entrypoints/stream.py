@@ -29,8 +29,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from pydantic import BaseModel, ConfigDict
 
-from order_saga import bootstrap
-from order_saga.entrypoints.step import parse
+from order_saga.entrypoints.parsing import parse
 from order_saga.errors import EarlierEventFailed, OrderNotFound, PoisonRecord
 from order_saga.observability import logger, metrics, tracer
 
@@ -43,7 +42,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from order_saga.adapters.event_store import RecordedEvent
-    from order_saga.service_layer.ports import Ports
+    from order_saga.bootstrap import Wired
+    from order_saga.service_layer.dependencies import ConsumerDependencies
 
 PERMANENT_ERRORS: tuple[type[Exception], ...] = (PoisonRecord, OrderNotFound)
 """Errors that the same record raises however often it is retried."""
@@ -68,12 +68,12 @@ class _StreamBatch(BaseModel):
 @dataclass(frozen=True)
 class StreamConsumer:
     name: str
-    """Names its failure queue (bootstrap.FAILURE_QUEUE_VARIABLES), logs and metrics."""
+    """Names its logs and metrics."""
     key_prefix: str
     """Its idempotency keys' prefix: every consumer shares the idempotency table."""
     wants: Callable[[RecordedEvent], bool]
     """Whether an event concerns it at all (the others cost no idempotency write)."""
-    handle: Callable[[RecordedEvent, Ports], dict[str, Any]]
+    handle: Callable[[RecordedEvent, Any], dict[str, Any]]
     """Act on one event; returns what it did, as JSON (kept as the idempotent result)."""
     metric: str
     """Counted once per event actually handled (never for a deduplicated delivery)."""
@@ -111,11 +111,11 @@ def decode(record: Mapping[str, Any]) -> RecordedEvent:
 class ConsumerBatch:
     """One invocation's batch: remembers which streams have failed so far."""
 
-    def __init__(self, consumer: StreamConsumer, ports: Ports, context: LambdaContext) -> None:
-        if ports.idempotency is None:
-            raise RuntimeError("no idempotency store is wired: set IDEMPOTENCY_TABLE")
+    def __init__(
+        self, consumer: StreamConsumer, dependencies: ConsumerDependencies, context: LambdaContext
+    ) -> None:
         self.consumer = consumer
-        self.ports = ports
+        self.dependencies = dependencies
         self.blocked: set[str] = set()
         # Imported here, with the store: Powertools' idempotency package imports boto3.
         from aws_lambda_powertools.utilities.idempotency import (
@@ -128,7 +128,7 @@ class ConsumerBatch:
         self._settle_once = idempotent_function(
             self._settle,
             data_keyword_argument="key",
-            persistence_store=ports.idempotency.for_consumer(consumer.key_prefix),
+            persistence_store=dependencies.idempotency.for_consumer(consumer.key_prefix),
             config=config,
             key_prefix=consumer.key_prefix,
         )
@@ -173,7 +173,7 @@ class ConsumerBatch:
             if poison is not None:
                 raise poison
             assert recorded is not None
-            result = self.consumer.handle(recorded, self.ports)
+            result = self.consumer.handle(recorded, self.dependencies)
         except PERMANENT_ERRORS as error:
             return self._fail(raw, error)
         metrics.add_metric(name=self.consumer.metric, unit=MetricUnit.Count, value=1)
@@ -181,10 +181,7 @@ class ConsumerBatch:
         return {"outcome": "handled", **result}
 
     def _fail(self, raw: Mapping[str, Any], error: Exception) -> dict[str, Any]:
-        queue = self.ports.failure_queues.get(self.consumer.name)
-        if queue is None:
-            raise RuntimeError(f"no failure queue is wired for {self.consumer.name}") from error
-        queue.send(self.consumer.name, raw, error)
+        self.dependencies.failure_queue.send(self.consumer.name, raw, error)
         metrics.add_metric(name="StreamRecordsFailed", unit=MetricUnit.Count, value=1)
         logger.error(
             "stream record sent to the failure queue",
@@ -194,7 +191,7 @@ class ConsumerBatch:
 
 
 def stream_handler(
-    consumer: StreamConsumer,
+    consumer: StreamConsumer, dependencies: Wired[Any]
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     @logger.inject_lambda_context(clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)
@@ -203,7 +200,7 @@ def stream_handler(
         logger.append_keys(consumer=consumer.name)
         # Not a batch an event source mapping would send: refused whole, nothing done.
         parse(_StreamBatch, event)
-        batch = ConsumerBatch(consumer, bootstrap.ports(), context)
+        batch = ConsumerBatch(consumer, dependencies.get(), context)
         response = process_partial_response(
             event=event,
             record_handler=batch.process,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from order_saga.adapters.catalog import Product
-from order_saga.service_layer.streams import load_stock, product_stream
+from order_saga.service_layer.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -18,9 +18,6 @@ def stock_product(
 ) -> None:
     """Put the product in the catalog and add ``quantity`` units to its stock."""
     ports.catalog.put(Product(product_id=product_id, name=name, unit_price=unit_price))
-    stock = load_stock(ports.store, product_id)
-    stock.add(quantity)
-    ports.store.append(
-        product_stream(product_id), stock.version, stock.pending, correlation_id=product_id
-    )
-    stock.mark_stored()
+    with UnitOfWork(ports.store, product_id) as uow:
+        uow.stock(product_id).add(quantity)
+        uow.commit()

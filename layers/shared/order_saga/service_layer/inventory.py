@@ -2,93 +2,62 @@
 
 from __future__ import annotations
 
-from functools import wraps
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING
 
 from order_saga.domain.inventory import Inventory
-from order_saga.domain.order import FINISHED, OrderStatus
+from order_saga.domain.order_status import FINISHED, OrderStatus
 from order_saga.domain.values import StockLine
-from order_saga.errors import ConcurrencyError, InvalidTransition, OutOfStock
+from order_saga.errors import InvalidTransition, OutOfStock
+from order_saga.service_layer.conflicts import retry_on_conflict
 from order_saga.service_layer.deadline import check_deadline
 from order_saga.service_layer.results import ReleaseResult, ReservationResult
-from order_saga.service_layer.streams import (
-    load_order,
-    load_stock,
-    order_append,
-    save_order,
-    stock_appends,
-)
+from order_saga.service_layer.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from order_saga.adapters.event_store import EventStore
     from order_saga.domain.commands import ReleaseInventory, ReserveInventory
     from order_saga.domain.order import Order
-    from order_saga.service_layer.ports import Ports
-
-P = ParamSpec("P")
-R = TypeVar("R")
-CONFLICT_ATTEMPTS = 5
-
-
-def retry_on_conflict(use_case: Callable[P, R]) -> Callable[P, R]:
-    """A popular product's stream is contended: reload and decide again a few times
-    before handing the conflict to the state machine's Retry."""
-
-    @wraps(use_case)
-    def attempt(*args: P.args, **kwargs: P.kwargs) -> R:
-        for _ in range(CONFLICT_ATTEMPTS - 1):
-            try:
-                return use_case(*args, **kwargs)
-            except ConcurrencyError:
-                continue
-        return use_case(*args, **kwargs)
-
-    return attempt
+    from order_saga.service_layer.dependencies import InventoryDependencies
 
 
 @retry_on_conflict
-def reserve_inventory(command: ReserveInventory, ports: Ports) -> ReservationResult:
-    check_deadline(command, ports)
-    order = load_order(ports.store, command.order_id)
-    if order.reservation is not None:
-        return ReservationResult(
-            reservation_id=order.reservation.reservation_id, lines=order.reservation.lines
-        )
-    if order.shortages:
-        raise OutOfStock(f"order {order.order_id} could not be reserved", order.shortages)
-    if not order.can_transition(OrderStatus.INVENTORY_RESERVED):
-        raise InvalidTransition(f"order {order.order_id} is {order.status}: it cannot reserve")
-    order.check_may_proceed("reserve stock for")
+def reserve_inventory(command: ReserveInventory, deps: InventoryDependencies) -> ReservationResult:
+    check_deadline(command, deps)
+    with UnitOfWork(deps.store, command.order_id) as uow:
+        order = uow.order(command.order_id)
+        if order.reservation is not None:
+            return ReservationResult(
+                reservation_id=order.reservation.reservation_id, lines=order.reservation.lines
+            )
+        if order.shortages:
+            raise OutOfStock(f"order {order.order_id} could not be reserved", order.shortages)
+        if not order.can_transition(OrderStatus.INVENTORY_RESERVED):
+            raise InvalidTransition(f"order {order.order_id} is {order.status}: it cannot reserve")
+        order.check_may_proceed("reserve stock for")
 
-    lines = _lines(order)
-    inventory = _inventory(ports.store, lines)
-    try:
-        inventory.reserve(order.order_id, lines)
-    except OutOfStock as shortage:
-        order.fail_reservation(shortage.shortages)
-        save_order(ports.store, order)
-        raise
-    reservation_id = ports.new_id()
-    order.reserve_inventory(reservation_id, lines)
-    ports.store.append_streams(
-        [order_append(order), *stock_appends(inventory.changed())], correlation_id=order.order_id
-    )
+        lines = _lines(order)
+        inventory = _inventory(uow, lines)
+        try:
+            inventory.reserve(order.order_id, lines)
+        except OutOfStock as shortage:
+            order.fail_reservation(shortage.shortages)
+            uow.commit()  # the shortage is recorded on the order; no stock moved
+            raise
+        reservation_id = deps.new_id()
+        order.reserve_inventory(reservation_id, lines)
+        uow.commit()  # the order and every product's stock, in one transaction
     return ReservationResult(reservation_id=reservation_id, lines=lines)
 
 
 @retry_on_conflict
-def release_inventory(command: ReleaseInventory, ports: Ports) -> ReleaseResult:
-    order = load_order(ports.store, command.order_id)
-    if order.status in FINISHED or not order.holds_inventory:
-        return ReleaseResult(released=())
-    event = order.release_inventory()
-    inventory = _inventory(ports.store, event.lines)
-    inventory.release(order.order_id, event.lines)
-    ports.store.append_streams(
-        [order_append(order), *stock_appends(inventory.changed())], correlation_id=order.order_id
-    )
+def release_inventory(command: ReleaseInventory, deps: InventoryDependencies) -> ReleaseResult:
+    with UnitOfWork(deps.store, command.order_id) as uow:
+        order = uow.order(command.order_id)
+        if order.status in FINISHED or not order.holds_inventory:
+            return ReleaseResult(released=())
+        event = order.release_inventory()
+        inventory = _inventory(uow, event.lines)
+        inventory.release(order.order_id, event.lines)
+        uow.commit()
     return ReleaseResult(released=event.lines)
 
 
@@ -96,5 +65,5 @@ def _lines(order: Order) -> tuple[StockLine, ...]:
     return tuple(StockLine(product_id=i.product_id, quantity=i.quantity) for i in order.items)
 
 
-def _inventory(store: EventStore, lines: tuple[StockLine, ...]) -> Inventory:
-    return Inventory({line.product_id: load_stock(store, line.product_id) for line in lines})
+def _inventory(uow: UnitOfWork, lines: tuple[StockLine, ...]) -> Inventory:
+    return Inventory({line.product_id: uow.stock(line.product_id) for line in lines})

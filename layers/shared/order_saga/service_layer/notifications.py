@@ -23,7 +23,7 @@ from order_saga.errors import OrderNotFound
 
 if TYPE_CHECKING:
     from order_saga.adapters.event_store import RecordedEvent
-    from order_saga.service_layer.ports import Ports
+    from order_saga.service_layer.dependencies import NotificationsDependencies
 
 NOTIFYING = frozenset(
     cls.type_name() for cls in (OrderConfirmed, OrderCancelled, PaymentRefunded, OrderShipped)
@@ -99,13 +99,11 @@ def order_as_of(store_records: list[RecordedEvent], record: RecordedEvent) -> Or
     return Order.rebuild(history)
 
 
-def notify(record: RecordedEvent, ports: Ports) -> dict[str, Any]:
+def notify(record: RecordedEvent, deps: NotificationsDependencies) -> dict[str, Any]:
     """Send the customer the message ``record`` calls for; what was sent, as JSON."""
-    if ports.notifier is None:
-        raise RuntimeError("no notifier is wired: set NOTIFICATIONS_TOPIC_ARN")
-    order = order_as_of(ports.store.load(record.stream_id), record)
+    order = order_as_of(deps.store.load(record.stream_id), record)
     notification = compose(record.to_domain(), order, record.version)
     if notification is None:
         return {"sent": False}
-    message_id = ports.notifier.send(notification)
+    message_id = deps.notifier.send(notification)
     return {"sent": True, "message_id": message_id, "customer_id": notification.customer_id}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from order_saga.domain.order import FINISHED, Order, OrderStatus
+from order_saga.domain.order import Order
+from order_saga.domain.order_status import FINISHED, OrderStatus
 from order_saga.domain.values import OrderItem
 from order_saga.errors import (
     ConcurrencyError,
@@ -14,10 +15,10 @@ from order_saga.errors import (
     OrderConfirmedAfterAll,
     PriceMismatch,
 )
+from order_saga.service_layer.conflicts import retry_on_conflict
 from order_saga.service_layer.deadline import TIMEOUT_REASON, check_deadline
-from order_saga.service_layer.inventory import retry_on_conflict
 from order_saga.service_layer.results import StatusResult
-from order_saga.service_layer.streams import load_order, order_stream, save_order
+from order_saga.service_layer.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from order_saga.domain.commands import (
@@ -28,16 +29,16 @@ if TYPE_CHECKING:
         RequestCancellation,
         ShipOrder,
     )
-    from order_saga.service_layer.ports import Ports
+    from order_saga.service_layer.dependencies import ApiDependencies, StepDependencies
 
 MAX_DETAIL = 1000
 REASONS = {"SagaTimedOut": TIMEOUT_REASON}
 """Cancellation reasons worded for people where the error name is not."""
 
 
-def create_order(command: CreateOrder, ports: Ports) -> Order:
+def create_order(command: CreateOrder, deps: ApiDependencies) -> Order:
     """Price every item from the catalog, record OrderCreated, start the saga."""
-    products = ports.catalog.prices(item.product_id for item in command.items)
+    products = deps.catalog.prices(item.product_id for item in command.items)
     mismatches = tuple(
         (
             item.product_id,
@@ -65,90 +66,98 @@ def create_order(command: CreateOrder, ports: Ports) -> Order:
         shipping_address=command.shipping_address,
         payment_method=command.payment_method,
     )
-    try:
-        ports.store.append(
-            order_stream(order.order_id), 0, order.pending, correlation_id=order.order_id
-        )
-    except ConcurrencyError:
-        raise OrderAlreadyExists(f"order {order.order_id} already exists") from None
-    order.mark_stored()
-    if ports.saga is not None:
-        ports.saga.start(order.order_id)
+    with UnitOfWork(deps.store, order.order_id) as uow:
+        uow.add_order(order)
+        try:
+            uow.commit()
+        except ConcurrencyError:
+            raise OrderAlreadyExists(f"order {order.order_id} already exists") from None
+    if deps.saga is not None:
+        deps.saga.start(order.order_id)
     return order
 
 
-def confirm_order(command: ConfirmOrder, ports: Ports) -> StatusResult:
-    order = load_order(ports.store, command.order_id)
-    if order.status is OrderStatus.CONFIRMED:
-        return StatusResult(order_id=order.order_id, status=order.status, changed=False)
-    check_deadline(command, ports)
-    order.confirm()
-    save_order(ports.store, order)
+def confirm_order(command: ConfirmOrder, deps: StepDependencies) -> StatusResult:
+    with UnitOfWork(deps.store, command.order_id) as uow:
+        order = uow.order(command.order_id)
+        if order.status is OrderStatus.CONFIRMED:
+            return StatusResult(order_id=order.order_id, status=order.status, changed=False)
+        check_deadline(command, deps)
+        order.confirm()
+        uow.commit()
     return StatusResult(
-        order_id=order.order_id, status=order.status, duration_ms=_duration_ms(order, ports)
+        order_id=order.order_id, status=order.status, duration_ms=_duration_ms(order, deps)
     )
 
 
-def cancel_order(command: CancelOrder, ports: Ports) -> StatusResult:
+def cancel_order(command: CancelOrder, deps: StepDependencies) -> StatusResult:
     """The last compensation: refuses while the order still holds money or stock. An
     order confirmed after all (its step failed after writing) is left confirmed and
     reported as OrderConfirmedAfterAll, on which the state machine ends in success."""
-    order = load_order(ports.store, command.order_id)
-    if order.status in FINISHED:
-        raise OrderConfirmedAfterAll(f"order {order.order_id} is {order.status}: kept")
-    if order.status is OrderStatus.CANCELLED:
-        return StatusResult(
-            order_id=order.order_id,
-            status=order.status,
-            reason=order.cancel_reason,
-            changed=False,
-        )
-    if command.reason == OrderCancellationRequested.__name__ and order.cancellation:
-        detail = _requested_detail(order)
-    else:
-        detail = _detail(command.cause)
-    order.cancel(REASONS.get(command.reason, command.reason), detail)
-    save_order(ports.store, order)
+    with UnitOfWork(deps.store, command.order_id) as uow:
+        order = uow.order(command.order_id)
+        if order.status in FINISHED:
+            raise OrderConfirmedAfterAll(f"order {order.order_id} is {order.status}: kept")
+        if order.status is OrderStatus.CANCELLED:
+            return StatusResult(
+                order_id=order.order_id,
+                status=order.status,
+                reason=order.cancel_reason,
+                changed=False,
+            )
+        if command.reason == OrderCancellationRequested.__name__ and order.cancellation:
+            detail = _requested_detail(order)
+        else:
+            detail = _detail(command.cause)
+        order.cancel(REASONS.get(command.reason, command.reason), detail)
+        uow.commit()
     return StatusResult(
         order_id=order.order_id,
         status=order.status,
         reason=order.cancel_reason,
-        duration_ms=_duration_ms(order, ports),
+        duration_ms=_duration_ms(order, deps),
     )
 
 
-def record_compensation_failure(command: RecordCompensationFailure, ports: Ports) -> StatusResult:
+def record_compensation_failure(
+    command: RecordCompensationFailure, deps: StepDependencies
+) -> StatusResult:
     """Mark the order for manual review (once), after a compensation gave up."""
-    order = load_order(ports.store, command.order_id)
-    if order.in_manual_review or order.is_terminal:
-        return StatusResult(
-            order_id=order.order_id, status=order.status, reason=command.error, changed=False
+    with UnitOfWork(deps.store, command.order_id) as uow:
+        order = uow.order(command.order_id)
+        if order.in_manual_review or order.is_terminal:
+            return StatusResult(
+                order_id=order.order_id, status=order.status, reason=command.error, changed=False
+            )
+        order.record_compensation_failure(
+            command.failed_step, command.error, _detail(command.cause)
         )
-    order.record_compensation_failure(command.failed_step, command.error, _detail(command.cause))
-    save_order(ports.store, order)
+        uow.commit()
     return StatusResult(order_id=order.order_id, status=order.status, reason=command.error)
 
 
-def _duration_ms(order: Order, ports: Ports) -> float | None:
+def _duration_ms(order: Order, deps: StepDependencies) -> float | None:
     if order.created_at is None:
         return None
-    return (ports.clock() - order.created_at).total_seconds() * 1000
+    return (deps.clock() - order.created_at).total_seconds() * 1000
 
 
 @retry_on_conflict
-def request_cancellation(command: RequestCancellation, ports: Ports) -> Order:
+def request_cancellation(command: RequestCancellation, deps: ApiDependencies) -> Order:
     """Record the request on the order's stream; the saga notices it at its next step.
     A conflict means a step appended first: reload and decide again (it may be too late)."""
-    order = load_order(ports.store, command.order_id)
-    if order.request_cancellation(command.requested_by, command.reason):
-        save_order(ports.store, order)
+    with UnitOfWork(deps.store, command.order_id) as uow:
+        order = uow.order(command.order_id)
+        order.request_cancellation(command.requested_by, command.reason)
+        uow.commit()  # nothing to write when it was asked before
     return order
 
 
-def ship_order(command: ShipOrder, ports: Ports) -> StatusResult:
-    order = load_order(ports.store, command.order_id)
-    order.ship()
-    save_order(ports.store, order)
+def ship_order(command: ShipOrder, deps: ApiDependencies) -> StatusResult:
+    with UnitOfWork(deps.store, command.order_id) as uow:
+        order = uow.order(command.order_id)
+        order.ship()
+        uow.commit()
     return StatusResult(order_id=order.order_id, status=order.status)
 
 

@@ -1,13 +1,16 @@
-"""What the use cases need from the outside world, injected by the composition root."""
+"""Every adapter at once, for a process that runs every function: the local runtime and
+the tests hand one to the composition root (``bootstrap.use``), and each function takes
+its own dependencies from it (service_layer/dependencies.py). A deployed function never
+builds one: it is configured for, and builds, only what it uses."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from order_saga.adapters.event_store import utc_now
+from order_saga.adapters.clock import utc_now
+from order_saga.service_layer.ids import new_id
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -23,10 +26,6 @@ if TYPE_CHECKING:
     from order_saga.adapters.saga_launcher import SagaLauncher
 
 
-def new_id() -> str:
-    return uuid.uuid4().hex
-
-
 @dataclass(frozen=True)
 class Ports:
     store: EventStore
@@ -38,9 +37,8 @@ class Ports:
     saga_timeout: timedelta = timedelta(minutes=15)
     """An order not confirmed this long after its saga started is compensated."""
     idempotency: IdempotencyStores | None = None
-    """Powertools idempotency persistence, one layer per key prefix (saga steps, stream
-    consumers); None runs every delivery (unit tests), and the aggregates still refuse
-    double effects."""
+    """Powertools idempotency persistence, one layer per key prefix (the API's
+    Idempotency-Key, the stream consumers)."""
     # The event store stream's consumers: each function wires only what it uses.
     notifier: Notifier | None = None
     publisher: EventPublisher | None = None

@@ -10,14 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from order_saga.adapters.event_store import RecordedEvent
-    from order_saga.service_layer.ports import Ports
+    from order_saga.service_layer.dependencies import PublisherDependencies
 
 
 def wants(record: RecordedEvent) -> bool:
     return True
 
 
-def publish(record: RecordedEvent, ports: Ports) -> dict[str, Any]:
-    if ports.publisher is None:
-        raise RuntimeError("no event publisher is wired: set EVENT_BUS_NAME")
-    return {"event_id": ports.publisher.publish(record)}
+def publish(record: RecordedEvent, deps: PublisherDependencies) -> dict[str, Any]:
+    return {"event_id": deps.publisher.publish(record)}

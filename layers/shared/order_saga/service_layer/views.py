@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 from order_saga.domain.order import Order
 from order_saga.domain.values import CENT
 from order_saga.errors import OrderNotFound, ProductNotFound
-from order_saga.service_layer.streams import load_stock, order_stream
+from order_saga.service_layer.repository import load_stock, order_stream
 
 if TYPE_CHECKING:
     from order_saga.adapters.catalog import Product
     from order_saga.adapters.event_store import EventStore, RecordedEvent
-    from order_saga.service_layer.ports import Ports
+    from order_saga.service_layer.dependencies import ApiDependencies
 
 
 def order_view(store: EventStore, order_id: str) -> dict[str, Any]:
@@ -82,18 +82,18 @@ def stock_level(store: EventStore, product_id: str) -> int:
     return load_stock(store, product_id).available
 
 
-def product_view(ports: Ports, product_id: str) -> dict[str, Any]:
-    product = ports.catalog.get(product_id)
+def product_view(deps: ApiDependencies, product_id: str) -> dict[str, Any]:
+    product = deps.catalog.get(product_id)
     if product is None:
         raise ProductNotFound(f"no product {product_id}")
-    return _product_view(ports.store, product)
+    return _product_view(deps.store, product)
 
 
-def catalog_page(ports: Ports, limit: int, after: str | None = None) -> dict[str, Any]:
+def catalog_page(deps: ApiDependencies, limit: int, after: str | None = None) -> dict[str, Any]:
     """A page of the catalog with each product's stock (one stream read per product)."""
-    products, next_after = ports.catalog.page(limit, after)
+    products, next_after = deps.catalog.page(limit, after)
     return {
-        "products": [_product_view(ports.store, product) for product in products],
+        "products": [_product_view(deps.store, product) for product in products],
         "next_cursor": next_after,
     }
 

@@ -1,18 +1,16 @@
-"""Where each aggregate's events live, and loading and saving them."""
+"""The repository: where each aggregate's events live (its stream id in the event store),
+and loading aggregates from them."""
 
 from __future__ import annotations
 
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
-from order_saga.adapters.event_store import StreamAppend
 from order_saga.domain.inventory import ProductStock
 from order_saga.domain.order import Order
 from order_saga.errors import OrderNotFound, StorageError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from order_saga.adapters.event_store import EventStore
 
 
@@ -62,20 +60,3 @@ def _leave_snapshot(store: EventStore, stream: str, stock: ProductStock) -> None
     # A snapshot only spares the next loads some reading; the events are the truth.
     with suppress(StorageError):
         store.save_snapshot(snapshot)
-
-
-def order_append(order: Order) -> StreamAppend:
-    return StreamAppend(order_stream(order.order_id), order.version, tuple(order.pending))
-
-
-def stock_appends(stocks: Iterable[ProductStock]) -> list[StreamAppend]:
-    return [
-        StreamAppend(product_stream(s.product_id), s.version, tuple(s.pending))
-        for s in stocks
-        if s.pending
-    ]
-
-
-def save_order(store: EventStore, order: Order) -> None:
-    store.append_streams([order_append(order)], correlation_id=order.order_id)
-    order.mark_stored()

@@ -1,20 +1,19 @@
-"""The API's OpenAPI document, generated from the resolver's routes and models.
+"""The API's OpenAPI document, generated from a resolver's routes and models.
 
-``python -m order_saga.entrypoints.openapi openapi.json`` writes it (``make openapi``);
-``--check`` exits 1 when the file differs from what the code generates. The API serves
-the same document at GET /openapi.json.
+The resolver is handed in (``document(app)``), so this module never imports the API that
+serves it: the API's GET /openapi.json and the command line (``__main__``) both pass it.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from functools import cache
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 TITLE = "Order API"
 VERSION = "1.0.0"
@@ -45,9 +44,7 @@ SECURITY_SCHEMES = {
 
 
 @cache
-def document() -> dict[str, Any]:
-    from order_saga.entrypoints.api import app
-
+def document(app: APIGatewayRestResolver) -> dict[str, Any]:
     text = app.get_openapi_json_schema(
         title=TITLE,
         version=VERSION,
@@ -81,25 +78,5 @@ def _without_unused_schemas(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def render() -> str:
-    return json.dumps(document(), indent=2, ensure_ascii=False) + "\n"
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path", type=Path, help="where the document lives, e.g. openapi.json")
-    parser.add_argument("--check", action="store_true", help="compare instead of writing")
-    args = parser.parse_args(argv)
-    if args.check:
-        current = args.path.read_text(encoding="utf-8") if args.path.exists() else ""
-        if current != render():
-            print(f"{args.path} is out of date: run `make openapi`", file=sys.stderr)
-            return 1
-        return 0
-    args.path.write_text(render(), encoding="utf-8")
-    print(f"wrote {args.path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def render(app: APIGatewayRestResolver) -> str:
+    return json.dumps(document(app), indent=2, ensure_ascii=False) + "\n"

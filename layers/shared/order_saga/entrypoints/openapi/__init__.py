@@ -1,0 +1,1 @@
+"""The API's OpenAPI document (``document``) and its command line (``__main__``)."""

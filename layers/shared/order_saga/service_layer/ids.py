@@ -1,0 +1,9 @@
+"""New ids for orders and reservations."""
+
+from __future__ import annotations
+
+import uuid
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
