@@ -25,6 +25,8 @@ from urllib.parse import parse_qs, unquote
 
 from local_runtime.console.views import DEFAULT_LIMIT, MAX_LIMIT, Console, ConsoleError
 from local_runtime.emulator.api_gateway import LocalResponse
+from order_saga import strict_json
+from order_saga.strict_json import DuplicateKey
 
 if TYPE_CHECKING:
     from local_runtime.emulator.api_gateway import LocalApiServer, LocalRequest
@@ -119,8 +121,10 @@ def handle(console: Console, request: LocalRequest) -> LocalResponse:
 
 def _json_body(request: LocalRequest) -> dict[str, Any]:
     try:
-        document = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        document = strict_json.loads(request.body or b"{}")
+    except DuplicateKey as duplicate:
+        raise ConsoleError(400, "MalformedJson", f"the body is not JSON: {duplicate}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ConsoleError(400, "MalformedJson", "the body is not JSON") from None
     if not isinstance(document, dict):
         raise ConsoleError(400, "MalformedJson", "the body is not a JSON object")

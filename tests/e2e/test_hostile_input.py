@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 import uuid
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -334,3 +335,102 @@ def test_the_api_refuses_hostile_requests_with_a_named_4xx_and_writes_nothing(
 
     assert (answered, answer["error"]) == (status, error), answer
     assert len(json.dumps(answer)) < 5_000
+
+
+def order_text(**changes: Any) -> str:
+    return json.dumps(order(**changes))
+
+
+DUPLICATE_KEYS = {
+    "the quantity twice": (
+        order_text().replace('"quantity": 1', '"quantity": 1, "quantity": 3'),
+        "quantity",
+    ),
+    "the payment method twice": (
+        order_text(payment_method="tok_chargeDeclined").replace(
+            '"payment_method": "tok_chargeDeclined"',
+            '"payment_method": "tok_chargeDeclined", "payment_method": "tok_visa"',
+        ),
+        "payment_method",
+    ),
+    "the city twice, in the address": (
+        order_text().replace('"city": ', '"city": "Elsewhere", "city": '),
+        "city",
+    ),
+    "the items twice": (order_text().replace('{"items": ', '{"items": [], "items": '), "items"),
+}
+
+
+@pytest.mark.usefixtures("nothing_written")
+@pytest.mark.parametrize(("body", "key"), list(DUPLICATE_KEYS.values()), ids=list(DUPLICATE_KEYS))
+def test_a_body_with_a_key_twice_is_malformed_json_naming_the_key(
+    runtime: LocalRuntime, body: str, key: str
+) -> None:
+    status, answer, _ = runtime.api("POST", "/orders", body, CUSTOMER)
+
+    assert (status, answer["error"]) == (400, "MalformedJson"), answer
+    assert f"'{key}' appears twice" in answer["message"]
+
+
+@pytest.mark.usefixtures("nothing_written")
+def test_a_cancel_body_with_a_key_twice_is_malformed_json(runtime: LocalRuntime) -> None:
+    status, answer, _ = runtime.api(
+        "POST", "/orders/ord-none/cancel", '{"reason": "a", "reason": "b"}', CUSTOMER
+    )
+
+    assert (status, answer["error"]) == (400, "MalformedJson")
+
+
+CONTROLS = {
+    "a NUL in the street": ("street", "1 Main\x00St"),
+    "CR/LF in the city": ("city", "Seattle\r\nX-Injected: 1"),
+    "a trailing newline in the city": ("city", "Seattle\n"),
+    "a right-to-left override in the city": ("city", "Sea\u202eelttle"),
+    "a left-to-right isolate in the state": ("state", "W\u2066A"),
+    "a C1 control in the street": ("street", "1 Main\x85St"),
+    "a tab in the state": ("state", "W\tA"),
+    "DEL in the street": ("street", "1 Main\x7fSt"),
+}
+
+
+@pytest.mark.usefixtures("nothing_written")
+@pytest.mark.parametrize(("field", "value"), list(CONTROLS.values()), ids=list(CONTROLS))
+def test_free_text_with_a_control_character_is_refused_naming_the_field(
+    runtime: LocalRuntime, field: str, value: str
+) -> None:
+    body = order(shipping_address={**ADDRESS, field: value})
+
+    status, answer, _ = runtime.api("POST", "/orders", body, CUSTOMER)
+
+    assert (status, answer["error"]) == (422, "InvalidRequest"), answer
+    assert [d["field"] for d in answer["details"]] == [f"shipping_address.{field}"]
+    assert "control" in answer["details"][0]["reason"]
+
+
+@pytest.mark.usefixtures("nothing_written")
+@pytest.mark.parametrize("reason", ["changed\nmy mind", "\u202edniM", "x\x00"])
+def test_a_cancel_reason_with_a_control_character_is_refused(
+    runtime: LocalRuntime, reason: str
+) -> None:
+    status, answer, _ = runtime.api("POST", "/orders/ord-none/cancel", {"reason": reason}, CUSTOMER)
+
+    assert (status, answer["error"]) == (422, "InvalidRequest"), answer
+    assert [d["field"] for d in answer["details"]] == ["reason"]
+
+
+@pytest.mark.parametrize(
+    "limit", ["5.0", "+5", "1_0", " 5", "5 ", "0x5", "-1", "0", "101", "", "5e0", "\u0665"]
+)
+def test_a_query_parameter_is_a_decimal_digit_integer_in_range_or_422(
+    runtime: LocalRuntime, limit: str
+) -> None:
+    status, answer, _ = runtime.api("GET", f"/products?limit={quote(limit)}", None, CUSTOMER)
+
+    assert (status, answer["error"]) == (422, "InvalidRequest"), answer
+    assert [d["field"] for d in answer["details"]] == ["limit"]
+
+
+def test_a_query_parameter_in_decimal_digits_is_taken(runtime: LocalRuntime) -> None:
+    status, answer, _ = runtime.api("GET", "/products?limit=2", None, CUSTOMER)
+
+    assert status == 200 and len(answer["products"]) <= 2

@@ -32,6 +32,7 @@ from order_saga.entrypoints.request_models import (
     CancelOrderRequest,
     CreateOrderRequest,
     IdempotencyKey,
+    QueryInt,
 )
 from order_saga.entrypoints.response_models import (
     OrderAccepted,
@@ -239,7 +240,7 @@ def _visible_order(order_id: str, caller: Caller) -> dict[str, Any]:
     responses=answers(200, ProductPage, "A page of products."),
 )
 def list_products(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Products per page.")] = 50,
+    limit: Annotated[QueryInt, Query(ge=1, le=MAX_PAGE, description="Products per page.")] = 50,
     cursor: Annotated[SafeId | None, Query(description="next_cursor of the page before.")] = None,
 ) -> ProductPage:
     _caller()

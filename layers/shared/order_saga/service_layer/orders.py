@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
+from order_saga import strict_json
 from order_saga.domain.order import Order
 from order_saga.domain.order_status import FINISHED, OrderStatus
 from order_saga.domain.values import OrderItem
@@ -173,7 +173,8 @@ def _detail(cause: str | None) -> str:
     if not cause:
         return ""
     try:
-        message = json.loads(cause).get("errorMessage", cause)
-    except (ValueError, AttributeError):
+        # Strictly: a cause with errorMessage twice is kept whole, not read as either one.
+        message = strict_json.loads(cause).get("errorMessage", cause)
+    except (ValueError, AttributeError, RecursionError):
         message = cause
     return str(message)[:MAX_DETAIL]
