@@ -21,6 +21,7 @@ from tests.e2e.conftest import ADDRESS
 
 if TYPE_CHECKING:
     from local_runtime.runtime import LocalRuntime
+    from tests.e2e.conftest import Shop
     from tests.e2e.effects import Effects
 
 STEPS = [
@@ -434,3 +435,45 @@ def test_a_query_parameter_in_decimal_digits_is_taken(runtime: LocalRuntime) -> 
     status, answer, _ = runtime.api("GET", "/products?limit=2", None, CUSTOMER)
 
     assert status == 200 and len(answer["products"]) <= 2
+
+
+def test_an_operator_s_cancellation_names_the_operator_to_operators_and_the_shop_to_the_customer(
+    shop: Shop,
+) -> None:
+    runtime = shop.runtime
+    product = shop.product("5.00", 5)
+    customer = {"X-Customer-Id": f"cust-{uuid.uuid4().hex[:8]}"}
+    operator_id = f"ops-{uuid.uuid4().hex[:8]}"
+    operator = {"X-Customer-Id": operator_id, "X-Role": "operator"}
+    order_id = f"ord-{uuid.uuid4().hex[:12]}"
+    release = runtime.functions.hold(
+        "ConfirmOrderFunction", when=lambda p: p.get("order_id") == order_id
+    )
+    body = order(order_id=order_id, items=[{"product_id": product, "quantity": 1}])
+    status, placed, _ = runtime.api("POST", "/orders", body, customer)
+    assert status == 202, placed
+
+    try:
+        cancelled, _, _ = runtime.api(
+            "POST", f"/orders/{order_id}/cancel", {"reason": "fraud check"}, operator
+        )
+    finally:
+        release.set()
+    assert cancelled == 202
+    assert runtime.wait(order_id).status == "FAILED"
+
+    # the event records who, and operators see it
+    _, staff_view, _ = runtime.api("GET", f"/orders/{order_id}", None, operator)
+    _, staff_events, _ = runtime.api("GET", f"/orders/{order_id}/events", None, operator)
+    requested = next(e for e in staff_events["events"] if e["type"] == "CancellationRequested")
+    assert staff_view["cancellation_requested"]["requested_by"] == f"operator {operator_id}"
+    assert (requested["data"]["requested_by"], requested["data"]["requested_by_role"]) == (
+        operator_id,
+        "operator",
+    )
+    # the customer sees that the shop cancelled, never who, in the order or its history
+    _, own_view, _ = runtime.api("GET", f"/orders/{order_id}", None, customer)
+    _, own_events, _ = runtime.api("GET", f"/orders/{order_id}/events", None, customer)
+    assert own_view["cancellation_requested"]["requested_by"] == "shop"
+    assert own_view["cancellation_detail"] == "requested by the shop: fraud check"
+    assert operator_id not in json.dumps(own_view) + json.dumps(own_events)
