@@ -121,9 +121,16 @@ def dependency_closure(requirements: Iterable[str]) -> dict[str, metadata.Distri
     return found
 
 
-def layer_requirements() -> list[str]:
-    lines = LAYER_REQUIREMENTS.read_text().splitlines()
-    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
+def layer_requirements(text: str | None = None) -> list[str]:
+    """The layer's requirements, one a line: continued lines joined, options such as
+    ``--hash`` dropped (the file pins the whole closure with hashes, as pip reads it)."""
+    text = LAYER_REQUIREMENTS.read_text() if text is None else text
+    requirements = []
+    for line in text.replace("\\\n", " ").splitlines():
+        words = [word for word in line.split("#")[0].split() if not word.startswith("--")]
+        if words:
+            requirements.append(" ".join(words))
+    return requirements
 
 
 def link_site(distributions: Iterable[metadata.Distribution], into: Path) -> None:
