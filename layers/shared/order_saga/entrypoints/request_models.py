@@ -51,7 +51,7 @@ _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _printable(value: object) -> object:
-    # Before any stripping: a trailing CR/LF is refused too, not trimmed away unseen.
+    """Text a person typed: refused (422, naming the field) with a control character."""
     found = _CONTROLS.search(value) if isinstance(value, str) else None
     if found:
         raise ValueError(
@@ -59,9 +59,6 @@ def _printable(value: object) -> object:
             f"(U+{ord(found.group()):04X} at {found.start()})"
         )
     return value
-
-
-FreeText = Annotated[str, BeforeValidator(_printable)]
 
 
 def _decimal_digits(value: object) -> object:
@@ -74,7 +71,7 @@ def _decimal_digits(value: object) -> object:
 QueryInt = Annotated[int, BeforeValidator(_decimal_digits)]
 """An integer query parameter, read strictly: decimal digits only, else 422."""
 """Text a person typed: refused (422, naming the field) with a control character in it."""
-Reason = Annotated[FreeText, StringConstraints(max_length=500)]
+Reason = Annotated[str, StringConstraints(max_length=500)]
 
 # Fields are described with Field(description=...), which the OpenAPI document shows, not
 # with attribute docstrings: pydantic's use_attribute_docstrings reads and parses this file's
@@ -115,21 +112,23 @@ class AddressRequest(Request):
     fields are also refused with control characters (stored events stay readable as they
     were written, so the check is here, at the edge)."""
 
-    street: Annotated[
-        FreeText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
-    ]
-    city: Annotated[
-        FreeText, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
-    ]
-    state: Annotated[
-        FreeText, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
-    ]
+    street: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    state: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     postal_code: Annotated[
         str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9 -]{2,12}$")
     ]
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
         description='ISO 3166-1 alpha-2 code, such as "US".'
     )
+
+    # Free text is checked as sent, before it is stripped: a trailing CR/LF is refused too.
+    # (A field validator, not a BeforeValidator in the Annotated: mixed with
+    # StringConstraints that makes pydantic check min_length before stripping.)
+    @field_validator("street", "city", "state", mode="before")
+    @classmethod
+    def _no_controls(cls, value: object) -> object:
+        return _printable(value)
 
 
 class CreateOrderRequest(Request):
@@ -161,3 +160,8 @@ class CancelOrderRequest(Request):
     """POST /orders/{order_id}/cancel; the body is optional."""
 
     reason: Reason = ""
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _no_controls(cls, value: object) -> object:
+        return _printable(value)
