@@ -6,8 +6,9 @@ Prints the tables and writes them as JSON (bench/results/latest.json by default)
 Sections: usage (per-order AWS usage and cost, every path), coldstart (import-and-init
 of every function, package sizes), throughput (N orders at concurrency C through the
 local runtime), eventstore (append and load against stream length, with and without
-snapshots), pages (the latency of `make serve`'s inspection pages at 100 and 1,000
-orders). The targets are shown met or not; the exit status says only whether
+snapshots), readmodel (the read model's lag behind the store, append to visible), pages
+(the latency of `make serve`'s inspection pages at 100 and 1,000 orders). The targets are
+shown met or not; the exit status says only whether
 the benchmark ran (figures depend on the machine, so they never fail a build).
 """
 
@@ -26,7 +27,7 @@ from typing import Any
 from bench import report
 from bench.costs import Prices, order_cost, per_million
 
-SECTIONS = ("usage", "coldstart", "throughput", "eventstore", "pages")
+SECTIONS = ("usage", "coldstart", "throughput", "eventstore", "readmodel", "pages")
 RESULTS = Path(__file__).with_name("results") / "latest.json"
 
 
@@ -88,6 +89,15 @@ def run_throughput(args: argparse.Namespace) -> dict[str, Any]:
         return throughput.measure(runtime, args.orders, args.concurrency, args.products)
 
 
+def run_read_model(args: argparse.Namespace) -> dict[str, Any]:
+    from bench import read_model_lag, usage
+    from local_runtime.runtime import LocalRuntime
+
+    with LocalRuntime() as runtime:
+        usage.warm_up(runtime)
+        return read_model_lag.measure(runtime, max(args.orders // 5, 20), 2)
+
+
 def run_pages(args: argparse.Namespace) -> dict[str, Any]:
     from bench import local_pages, usage
     from local_runtime.runtime import LocalRuntime
@@ -122,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             results["coldstart"] = coldstart.measure(rounds=args.rounds)
         elif section == "throughput":
             results["throughput"] = run_throughput(args)
+        elif section == "readmodel":
+            results["readmodel"] = run_read_model(args)
         elif section == "pages":
             results["pages"] = run_pages(args)
         else:

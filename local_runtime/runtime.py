@@ -229,6 +229,14 @@ class LocalRuntime:
         """ops.redrive against the local queue and the local Lambda service."""
         return redrive(self.queue_url(MANUAL_REVIEW_QUEUE))
 
+    def rebuild_views(self) -> dict[str, int]:
+        """ops.rebuild_views on the local tables: every order's summary again from the
+        store (the counts of what it did)."""
+        from order_saga.service_layer.projection import rebuild
+
+        assert self.ports is not None and self.ports.read_model is not None
+        return rebuild(self.ports.store, self.ports.read_model)
+
     def drain_streams(self, *, wait: float | None = None, budget: float | None = None) -> int:
         """Run the stream consumers on everything appended so far, as their event source
         mappings would (local_runtime/emulator/stream_driver.py); returns the records read.

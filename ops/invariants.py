@@ -15,7 +15,9 @@ own ledger):
   its status only ever moved along the Order's TRANSITIONS;
 - **streams**: versions run 1, 2, 3... without a gap, every event reads back as its class,
   and no event appears twice (each fact of an order at most once; a product's reservation
-  and release at most once per order).
+  and release at most once per order);
+- **read model** (when given one, once the stream is drained): every order in the store
+  has its summary there, with the status the store gives it, and no other order has one.
 
 ``check(streams, ledger)`` is a pure function of the stored records. ``InvariantChecker``
 keeps what it learnt per stream, so that checking again after a few writes reloads only
@@ -25,7 +27,11 @@ Against a deployed stack (a Scan of the event store, then one Query per stream: 
 test or staging stack, not a busy production table):
 
     python -m ops.invariants --stack order-saga-dev
-    python -m ops.invariants --table order-saga-dev-EventStoreTable-ABC123
+    python -m ops.invariants --table order-saga-dev-EventStoreTable-ABC123 \
+        [--read-model order-saga-dev-ReadModelTable-DEF456]
+
+With ``--stack`` the read model (output ReadModelTableName) is checked too; drain the
+stream first (no order changing), or an order changed a moment ago reads as a violation.
 """
 
 from __future__ import annotations
@@ -57,6 +63,7 @@ if TYPE_CHECKING:
     from order_saga.adapters.event_store import EventStore, RecordedEvent
     from order_saga.adapters.payment_gateway import SimulatedPaymentGateway
     from order_saga.domain.events import DomainEvent
+    from order_saga.service_layer.order_summaries import OrderSummary
 
 ORDER_PREFIX = "order#"
 PRODUCT_PREFIX = "product#"
@@ -360,7 +367,13 @@ class InvariantChecker:
         for stream_id in store.stream_ids() if stream_ids is None else stream_ids:
             self.learn(stream_id, store.load(stream_id))
 
-    def report(self, ledger: Mapping[str, LedgerLine] | None = None) -> InvariantReport:
+    def report(
+        self,
+        ledger: Mapping[str, LedgerLine] | None = None,
+        read_model: Iterable[OrderSummary] | None = None,
+    ) -> InvariantReport:
+        """Judge what was loaded; ``read_model``: every summary it holds, to be checked
+        against the store (only once the stream is drained)."""
         report = InvariantReport(orders=len(self.orders), products=len(self.products))
         report.violations += [f"{s}: a stream of no known kind" for s in sorted(self.unknown)]
         orders = {facts.order_id: facts for facts in self.orders.values()}
@@ -394,6 +407,8 @@ class InvariantChecker:
         self._check_stock(orders, report)
         if ledger is not None:
             self._check_ledger(orders, ledger, report)
+        if read_model is not None:
+            report.violations += read_model_violations(orders, read_model)
         report.manual_review.sort(key=lambda item: item.order_id)
         return report
 
@@ -465,6 +480,26 @@ class InvariantChecker:
                 )
 
 
+def read_model_violations(
+    orders: Mapping[str, OrderFacts], summaries: Iterable[OrderSummary]
+) -> list[str]:
+    """Every order of the store in the read model with the store's status; nothing else."""
+    violations = []
+    listed = {summary.order_id: summary for summary in summaries}
+    for order_id, facts in sorted(orders.items()):
+        summary = listed.get(order_id)
+        if summary is None:
+            violations.append(f"read model: order {order_id} ({facts.status}) is missing")
+        elif summary.status != str(facts.status):
+            violations.append(
+                f"read model: order {order_id} is {summary.status} there, "
+                f"{facts.status} in the store"
+            )
+    for order_id in sorted(set(listed) - set(orders)):
+        violations.append(f"read model: order {order_id} is not in the store")
+    return violations
+
+
 def check(
     streams: Mapping[str, Sequence[RecordedEvent]], ledger: Mapping[str, LedgerLine] | None = None
 ) -> InvariantReport:
@@ -476,22 +511,28 @@ def check(
 
 
 def check_store(
-    store: EventStore, ledger: Mapping[str, LedgerLine] | None = None
+    store: EventStore,
+    ledger: Mapping[str, LedgerLine] | None = None,
+    read_model: Iterable[OrderSummary] | None = None,
 ) -> InvariantReport:
     checker = InvariantChecker()
     checker.refresh(store)
-    return checker.report(ledger)
+    return checker.report(ledger, read_model)
 
 
-def stack_table(stack: str, cloudformation: Any = None) -> str:
+def stack_output(stack: str, key: str, cloudformation: Any = None) -> str:
     import boto3
 
     cloudformation = cloudformation or boto3.client("cloudformation")
     (described,) = cloudformation.describe_stacks(StackName=stack)["Stacks"]
     for output in described.get("Outputs", []):
-        if output["OutputKey"] == "EventStoreTableName":
+        if output["OutputKey"] == key:
             return str(output["OutputValue"])
-    raise SystemExit(f"stack {stack} has no EventStoreTableName output")
+    raise SystemExit(f"stack {stack} has no {key} output")
+
+
+def stack_table(stack: str, cloudformation: Any = None) -> str:
+    return stack_output(stack, "EventStoreTableName", cloudformation)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -503,9 +544,19 @@ def main(argv: list[str] | None = None) -> int:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--stack", help="a deployed stack; its EventStoreTableName output")
     where.add_argument("--table", help="the event store table's name")
+    parser.add_argument("--read-model", help="the read model table's name (with --table)")
     args = parser.parse_args(argv)
     table = args.table or stack_table(args.stack)
-    report = check_store(DynamoDBEventStore(table, boto3.client("dynamodb")))
+    views = args.read_model or (
+        stack_output(args.stack, "ReadModelTableName") if args.stack else None
+    )
+    dynamodb = boto3.client("dynamodb")
+    summaries = None
+    if views:
+        from order_saga.adapters.read_model import DynamoDBReadModel
+
+        summaries = DynamoDBReadModel(views, dynamodb).scan()
+    report = check_store(DynamoDBEventStore(table, dynamodb), read_model=summaries)
     print(report.summary())
     return 0 if report.ok else 1
 

@@ -65,8 +65,10 @@ class StreamDriver:
         self._streams = boto3.client("dynamodbstreams")
         self._checkpoints: dict[tuple[str, str], str] = {}
         self._lock = threading.RLock()
+        self._mapping_locks = {mapping.function: threading.Lock() for mapping in self.mappings}
+        """One per mapping: each polls on its own, as Lambda's event source mappings do."""
         self._stop = threading.Event()
-        self._poller: threading.Thread | None = None
+        self._pollers: list[threading.Thread] = []
         for mapping in self.mappings:
             if mapping.starting_position == "LATEST":
                 self._skip_to_latest(mapping)
@@ -87,7 +89,17 @@ class StreamDriver:
             deadline = None if budget is None else time.monotonic() + budget
             read = 0
             while True:
-                moved = sum(self._poll(mapping, deadline) for mapping in self.mappings)
+                moved = 0
+                for mapping in self.mappings:
+                    # A mapping its poller is polling now is left to it (it brings the
+                    # views up to date): a page never waits on a poller.
+                    lock = self._mapping_locks[mapping.function]
+                    if not lock.acquire(timeout=-1 if wait is None else wait):
+                        continue
+                    try:
+                        moved += self._poll(mapping, deadline)
+                    finally:
+                        lock.release()
                 read += moved
                 if not moved or (deadline is not None and time.monotonic() >= deadline):
                     return read
@@ -108,23 +120,33 @@ class StreamDriver:
                         self._checkpoints[checkpoint] = records[-1]["dynamodb"]["SequenceNumber"]
 
     def start_polling(self, interval: float = 0.25) -> None:
-        """Drain in the background, as the mappings would on AWS (for `make serve`)."""
-        if self._poller is not None:
+        """Drain in the background, as the mappings would on AWS (for `make serve`): one
+        poller per mapping, so that one consumer's backlog never delays another's records
+        (on AWS each event source mapping reads the stream on its own)."""
+        if self._pollers:
             return
         self._stop.clear()
 
-        def poll() -> None:
+        def poll(mapping: StreamMapping) -> None:
             while not self._stop.wait(interval):
-                self.drain()
+                with self._mapping_locks[mapping.function]:
+                    while self._poll(mapping):
+                        pass
 
-        self._poller = threading.Thread(target=poll, daemon=True, name="stream-driver")
-        self._poller.start()
+        self._pollers = [
+            threading.Thread(
+                target=poll, args=(m,), daemon=True, name=f"stream-driver-{m.function}"
+            )
+            for m in self.mappings
+        ]
+        for poller in self._pollers:
+            poller.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._poller is not None:
-            self._poller.join()
-            self._poller = None
+        for poller in self._pollers:
+            poller.join()
+        self._pollers = []
 
     def stream_records(self, table: str) -> list[dict[str, Any]]:
         """Every record the table's stream holds, shaped as Lambda delivers them."""

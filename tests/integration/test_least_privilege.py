@@ -32,12 +32,14 @@ def arn(logical_id: str) -> str:
     return str(LOCAL.get_att(logical_id, "Arn"))
 
 
-EVENT_STORE, IDEMPOTENCY, CATALOG, SNAPSHOTS = (
+EVENT_STORE, IDEMPOTENCY, CATALOG, SNAPSHOTS, READ_MODEL = (
     arn("EventStoreTable"),
     arn("IdempotencyTable"),
     arn("CatalogTable"),
     arn("SnapshotTable"),
+    arn("ReadModelTable"),
 )
+READ_MODEL_INDEXES = ("by_customer", "by_customer_status", "by_status", "in_review")
 ORDERS = (order_stream("*"),)
 PRODUCTS = (product_stream("*"),)
 
@@ -83,7 +85,9 @@ REVIEWED: dict[str, set[Grant]] = {
     | on(EVENT_STORE, "dynamodb:Query", PRODUCTS)
     | idempotency("api-create")
     | on(CATALOG, "dynamodb:BatchGetItem dynamodb:Scan")
-    | on(LOCAL.ref("OrderSagaStateMachine"), "states:StartExecution"),
+    | on(LOCAL.ref("OrderSagaStateMachine"), "states:StartExecution")
+    # GET /orders: a page of one of the read model's indexes, each named
+    | set().union(*(on(f"{READ_MODEL}/index/{i}", "dynamodb:Query") for i in READ_MODEL_INDEXES)),
     "ProcessPaymentFunction": step(ORDERS),
     "RefundPaymentFunction": step(ORDERS),
     # ... and a product's stock snapshot: read it, write a newer one (GetItem, PutItem)
@@ -99,6 +103,11 @@ REVIEWED: dict[str, set[Grant]] = {
     | idempotency("notify")
     | on(LOCAL.ref("NotificationsTopic"), "sns:Publish")
     | send("NotificationsFailureQueue"),
+    # the order's summary (GetItem, a conditional PutItem); its stream, past a gap (Query)
+    "ViewsFunction": on(EVENT_STORE, "dynamodb:Query", ORDERS)
+    | idempotency("view")
+    | on(READ_MODEL, "dynamodb:GetItem dynamodb:PutItem")
+    | send("ViewsFailureQueue"),
     "PublisherFunction": idempotency("publish")
     | on(arn("OrderEventBus"), "events:PutEvents")
     | send("PublisherFailureQueue"),
@@ -139,6 +148,7 @@ MANAGED = {
     # store's stream would need the mappings and roles written out instead of SAM's.
     "NotificationsFunction": {BASIC, XRAY, STREAM},
     "PublisherFunction": {BASIC, XRAY, STREAM},
+    "ViewsFunction": {BASIC, XRAY, STREAM},
     "OrderSagaStateMachine": {XRAY},
 }
 

@@ -15,7 +15,7 @@ from local_runtime.emulator.template import ROOT, Template
 from order_saga.bootstrap import FAILURE_QUEUE_VARIABLES
 
 TEMPLATE = Template()
-CONSUMERS = ("NotificationsFunction", "PublisherFunction")
+CONSUMERS = ("NotificationsFunction", "PublisherFunction", "ViewsFunction")
 
 
 def props(logical_id: str) -> dict[str, Any]:
@@ -43,7 +43,7 @@ def consumer_of(function: str) -> Any:
     return module.CONSUMER
 
 
-def test_only_the_two_consumers_read_the_event_store_stream() -> None:
+def test_only_the_three_consumers_read_the_event_store_stream() -> None:
     assert sorted(m.function for m in stream_mappings(TEMPLATE)) == sorted(CONSUMERS)
     assert {m.table for m in stream_mappings(TEMPLATE)} == {"EventStoreTable"}
 

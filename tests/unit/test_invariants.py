@@ -257,3 +257,28 @@ def test_checking_again_reloads_only_the_streams_named_and_agrees_with_a_full_ch
     full = check(whole_store(ports), gateway_ledger(gateway(ports)))
     assert incremental.ok and full.ok
     assert incremental.summary() == full.summary()
+
+
+def test_the_read_model_holds_every_order_with_the_store_status_and_nothing_else() -> None:
+    from order_saga.adapters.read_model import InMemoryReadModel
+    from order_saga.service_layer.projection import rebuild
+
+    ports = in_memory_ports()
+    orders = every_path(ports)
+    model = InMemoryReadModel()
+    rebuild(ports.store, model)
+    assert check_store(ports.store, read_model=model.scan()).ok
+
+    shipped = model.get(orders["shipped"])
+    model.put(dataclasses.replace(shipped, status="CONFIRMED"), rewrite=True)
+    model.delete(orders["declined"])
+    model.put(dataclasses.replace(shipped, order_id="ord-nowhere"))
+    found = check_store(ports.store, read_model=model.scan()).violations
+
+    assert sorted(found) == sorted(
+        [
+            f"read model: order {orders['declined']} (CANCELLED) is missing",
+            f"read model: order {orders['shipped']} is CONFIRMED there, SHIPPED in the store",
+            "read model: order ord-nowhere is not in the store",
+        ]
+    )

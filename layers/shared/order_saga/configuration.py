@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 FAILURE_QUEUE_VARIABLES = {
     "notifications": "NOTIFICATIONS_FAILURE_QUEUE_URL",
     "publisher": "PUBLISHER_FAILURE_QUEUE_URL",
+    "views": "VIEWS_FAILURE_QUEUE_URL",
 }
 PAYMENT_GATEWAYS = ("simulated",)
 
@@ -36,6 +37,7 @@ VARIABLES: dict[str, Callable[[Mapping[str, str]], tuple[str, ...]]] = {
     "idempotency": lambda env: ("IDEMPOTENCY_TABLE",),
     "notifier": _notifier_variables,
     "publisher": lambda env: ("EVENT_BUS_NAME",),
+    "read_model": lambda env: ("READ_MODEL_TABLE",),
 }
 """Adapter -> the variables it cannot be built without (the others have defaults)."""
 
@@ -151,6 +153,16 @@ class EnvironmentAdapters:
         return self._once("publisher", build)
 
     @property
+    def read_model(self) -> Any:
+        from order_saga.adapters.read_model import DynamoDBReadModel
+
+        self._require("read_model")
+        return self._once(
+            "read_model",
+            lambda: DynamoDBReadModel(self.env["READ_MODEL_TABLE"], self.dynamodb),
+        )
+
+    @property
     def failure_queues(self) -> _FailureQueues:
         return _FailureQueues(self)
 
@@ -159,7 +171,7 @@ class EnvironmentAdapters:
         which runs every function in one process)."""
         optional = {
             name: getattr(self, name)
-            for name in ("idempotency", "notifier", "publisher")
+            for name in ("idempotency", "notifier", "publisher", "read_model")
             if not [v for v in VARIABLES[name](self.env) if not self.env.get(v)]
         }
         queues = {

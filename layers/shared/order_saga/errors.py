@@ -96,6 +96,10 @@ class InvalidRequest(SagaError):
     """An input failed validation before anything ran; nothing was written."""
 
 
+class InvalidCursor(InvalidRequest):
+    """A list's cursor is not one the API gave out, or it continues another list."""
+
+
 # -- transient errors: the state machine retries these with backoff and jitter --
 
 

@@ -21,12 +21,20 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order_saga import bootstrap
+from order_saga.adapters.read_model import OrderQuery, summary_json
 from order_saga.domain.commands import CreateOrder, RequestCancellation, ShipOrder
 from order_saga.domain.order_status import OrderStatus
 from order_saga.domain.values import SafeId
 from order_saga.entrypoints import error_responses, gate, identity
 from order_saga.entrypoints.idempotent_create import IDEMPOTENCY_PREFIX, place_once
 from order_saga.entrypoints.identity import Caller
+from order_saga.entrypoints.order_list import (
+    CURSOR_PATTERN,
+    DEFAULT_PAGE,
+    ListedStatus,
+    OrderPage,
+    check_parameters,
+)
 from order_saga.entrypoints.parsing import parse
 from order_saga.entrypoints.request_models import (
     CancelOrderRequest,
@@ -46,6 +54,7 @@ from order_saga.errors import Forbidden, OrderNotFound
 from order_saga.observability import logger, metrics, tracer
 from order_saga.service_layer import orders, views
 from order_saga.service_layer.dependencies import ApiDependencies
+from order_saga.service_layer.order_summaries import MANUAL_REVIEW
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
@@ -142,6 +151,53 @@ def _idempotency_store() -> BasePersistenceLayer:
     # The composition root's stores, as the stream consumers use them: one persistence
     # layer per key prefix, on the function's own DynamoDB client.
     return DEPENDENCIES.get().idempotency.for_consumer(IDEMPOTENCY_PREFIX)
+
+
+@app.get(
+    "/orders",
+    summary="List orders",
+    description=(
+        "The caller's orders, newest first, a page at a time (follow next_cursor). "
+        "Operators may add customer_id= to list any customer's, or give status= alone to "
+        "list every customer's orders of that status (MANUAL_REVIEW: orders whose "
+        "compensation gave up). Read from the read model, which follows the event store "
+        "through its stream, a moment behind (docs/api.md); GET /orders/{order_id} reads "
+        "the store itself."
+    ),
+    tags=["orders"],
+    responses=answers(200, OrderPage, "A page of orders.", 403),
+)
+def list_orders(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_PAGE, description="Orders per page (decimal digits only).")
+    ] = DEFAULT_PAGE,
+    cursor: Annotated[
+        str | None, Query(pattern=CURSOR_PATTERN, description="next_cursor of the page before.")
+    ] = None,
+    status: Annotated[
+        ListedStatus | None, Query(description="Only orders of this status (or MANUAL_REVIEW).")
+    ] = None,
+    customer_id: Annotated[
+        SafeId | None, Query(description="Operators: this customer's orders.")
+    ] = None,
+) -> OrderPage:
+    caller = _caller()
+    check_parameters(app.current_event.raw_event)
+    if customer_id is not None and customer_id != caller.customer_id and not caller.operator:
+        raise Forbidden("listing another customer's orders needs the operator role")
+    if status == MANUAL_REVIEW and not caller.operator:
+        raise Forbidden("listing the orders in manual review needs the operator role")
+    if caller.operator and customer_id is None and status is not None:
+        query = OrderQuery(status=str(status))  # every customer's orders of that status
+    else:
+        query = OrderQuery(
+            customer_id=customer_id or caller.customer_id,
+            status=str(status) if status is not None else None,
+        )
+    page = DEPENDENCIES.get().read_model.page(query, limit, cursor)
+    return OrderPage.model_validate(
+        {"orders": [summary_json(s) for s in page.summaries], "next_cursor": page.next_cursor}
+    )
 
 
 @app.get(
