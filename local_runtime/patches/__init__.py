@@ -19,6 +19,7 @@ from local_runtime.patches import correctness, express, hooks, versions
 from local_runtime.patches.speed import (
     dynamodb_reads,
     dynamodb_writes,
+    events,
     moto_core,
     stepfunctions,
 )
@@ -34,4 +35,5 @@ def apply() -> None:
     dynamodb_writes.apply()
     dynamodb_reads.apply()
     stepfunctions.apply()
+    events.apply()
     moto_core.apply()
