@@ -8,8 +8,9 @@ of every function, package sizes), throughput (N orders at concurrency C through
 local runtime), growth (a reservation's cost at 10, 1,000 and 100,000 past orders of its
 product), flashsale (the same orders for one product and for twenty, with DynamoDB's
 latency modelled), eventstore (append and load against stream length, with and without
-snapshots), readmodel (the read model's lag behind the store, append to visible).
-The targets are shown met or not; the exit status says only whether
+snapshots), readmodel (the read model's lag behind the store, append to visible), pages
+(the latency of `make serve`'s inspection pages at 100 and 1,000 orders). The targets are
+shown met or not; the exit status says only whether
 the benchmark ran (figures depend on the machine, so they never fail a build).
 """
 
@@ -28,7 +29,16 @@ from typing import Any
 from bench import report
 from bench.costs import Prices, order_cost, per_million
 
-SECTIONS = ("usage", "coldstart", "throughput", "growth", "flashsale", "eventstore", "readmodel")
+SECTIONS = (
+    "usage",
+    "coldstart",
+    "throughput",
+    "growth",
+    "flashsale",
+    "eventstore",
+    "readmodel",
+    "pages",
+)
 RESULTS = Path(__file__).with_name("results") / "latest.json"
 
 
@@ -46,6 +56,9 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
         "--latency", type=float, default=0.1, help="seconds added to each DynamoDB request"
     )
     parser.add_argument(
+        "--pages-orders", type=int, default=1000, help="history the local pages are timed at"
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="fewer of everything: a smoke run, not figures"
     )
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
@@ -54,6 +67,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     if args.quick:
         args.orders, args.rounds, args.repeats, args.samples = 40, 3, 1, 3
         args.flash_orders, args.flash_concurrency = 40, 16
+        args.pages_orders = 100
     return args
 
 
@@ -128,6 +142,15 @@ def run_read_model(args: argparse.Namespace) -> dict[str, Any]:
         return read_model_lag.measure(runtime, max(args.orders // 5, 20), 2)
 
 
+def run_pages(args: argparse.Namespace) -> dict[str, Any]:
+    from bench import local_pages, usage
+    from local_runtime.runtime import LocalRuntime
+
+    with LocalRuntime() as runtime:
+        usage.warm_up(runtime)
+        return local_pages.measure(runtime, args.pages_orders, args.concurrency)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
     # Powertools keeps (and later prints) the metrics of every invocation while they
@@ -159,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
             results["flashsale"] = run_flashsale(args)
         elif section == "readmodel":
             results["readmodel"] = run_read_model(args)
+        elif section == "pages":
+            results["pages"] = run_pages(args)
         else:
             from bench import eventstore
 

@@ -178,6 +178,27 @@ def throughput_section(load: dict[str, Any]) -> str:
     return table([*headers, "CPU ms/order", "outcomes"], [row]) + "\n" + notes
 
 
+def pages_section(pages: dict[str, Any]) -> str:
+    first, last = pages["first_checkpoint"], pages["orders"]
+    rows = [
+        [p["page"], p["p50_ms_first"], p["p50_ms"], p["max_ms"], p["busy_p99_ms"]]
+        for p in pages["pages"]
+    ]
+    headers = [
+        "page",
+        f"p50 ms at {first:,} orders",
+        f"p50 ms at {last:,}",
+        f"max ms at {last:,}",
+        "p99 ms while orders run",
+    ]
+    notes = (
+        f"Each page asked {pages['samples']} times at each checkpoint, the consumers polled"
+        f" in the background as `make serve` does ({pages['notifications']:,} notifications"
+        f" sent by the end); {pages['concurrency']} orders in flight while sampling."
+    )
+    return table(headers, rows) + "\n" + notes
+
+
 def eventstore_section(rows: list[dict[str, Any]]) -> str:
     return table(
         ["store", "snapshots", "events", "load ms", "append ms", "RRU per load"],
@@ -347,6 +368,8 @@ def render(results: dict[str, Any]) -> str:
     if "readmodel" in results:
         parts += ["", "Read model lag (append -> visible in GET /orders)",
                   read_model_section(results["readmodel"])]  # fmt: skip
+    if "pages" in results:
+        parts += ["", "Local inspection pages", pages_section(results["pages"])]
     parts += ["", "Targets", targets_section(results["targets"])]
     return "\n".join(parts)
 

@@ -142,7 +142,9 @@ class LocalRuntime:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         create_tables(self.template, boto3.client("dynamodb"))
         self.messaging = Messaging(self.template).create()
-        self.streams = StreamDriver(self.template, self.functions)
+        self.streams = StreamDriver(
+            self.template, self.functions, on_delivered=self.messaging.collect_taps
+        )
         self.state_machine_arn = self._create_state_machine()
         self._saga = SagaExecutions(
             self.state_machine_arn, self.execution_log if self.express else None
@@ -244,11 +246,12 @@ class LocalRuntime:
         assert self.ports is not None and self.ports.read_model is not None
         return rebuild(self.ports.store, self.ports.read_model)
 
-    def drain_streams(self) -> int:
+    def drain_streams(self, *, wait: float | None = None, budget: float | None = None) -> int:
         """Run the stream consumers on everything appended so far, as their event source
-        mappings would (local_runtime/emulator/stream_driver.py); returns the records read."""
+        mappings would (local_runtime/emulator/stream_driver.py); returns the records read.
+        ``wait`` and ``budget`` bound the time it takes (StreamDriver.drain)."""
         assert self.streams is not None, "the runtime is not started"
-        return self.streams.drain()
+        return self.streams.drain(wait=wait, budget=budget)
 
     @property
     def express(self) -> bool:
@@ -266,9 +269,12 @@ class LocalRuntime:
         """DescribeExecution's answer; for Express, read from the execution log."""
         return self._executions().describe(execution_arn)
 
-    def executions(self, status: str | None = None) -> list[dict[str, Any]]:
-        """ListExecutions' items for the saga; for Express, from the log."""
-        return self._executions().listed(status)
+    def executions(
+        self, status: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """ListExecutions' items for the saga, newest first (only the newest ``limit``
+        when given); for Express, from the log."""
+        return self._executions().listed(status, limit)
 
     def running(self) -> set[str]:
         """Names (order ids) of the saga executions still running."""

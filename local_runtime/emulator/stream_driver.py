@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections import deque
 from datetime import UTC, datetime
@@ -39,15 +40,26 @@ from local_runtime.emulator.stream_mappings import StreamMapping, lambda_record,
 from local_runtime.emulator.template import function_arn
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from local_runtime.emulator.lambda_service import Functions
     from local_runtime.emulator.template import Template
 
 
 class StreamDriver:
-    def __init__(self, template: Template, functions: Functions) -> None:
+    def __init__(
+        self,
+        template: Template,
+        functions: Functions,
+        on_delivered: Callable[[], None] | None = None,
+    ) -> None:
+        """``on_delivered`` runs after each batch a function got (the runtime reads what
+        the publisher put on the bus then, as it arrives)."""
         self.template = template
         self.functions = functions
+        self.on_delivered = on_delivered
         self.mappings = stream_mappings(template)
+        self._stream_arns: dict[str, str] = {}
         self.discarded: list[dict[str, Any]] = []
         """Every on-failure record sent, for inspection."""
         self._streams = boto3.client("dynamodbstreams")
@@ -63,19 +75,36 @@ class StreamDriver:
 
     # -- driving it ----------------------------------------------------------------
 
-    def drain(self) -> int:
+    def drain(self, *, wait: float | None = None, budget: float | None = None) -> int:
         """Deliver every pending record to every mapping, until the streams are quiet.
-        Returns how many records were read."""
-        with self._lock:
+        Returns how many records were read.
+
+        ``wait``: how long to wait for a drain running in another thread (the poller's, a
+        page's) before giving up and returning 0; ``budget``: seconds after which to stop
+        between two batches, leaving the rest for the next drain. Pages pass both, so
+        they answer in bounded time with what the consumers did so far."""
+        if not self._lock.acquire(timeout=-1 if wait is None else wait):
+            return 0
+        try:
+            deadline = None if budget is None else time.monotonic() + budget
             read = 0
             while True:
                 moved = 0
                 for mapping in self.mappings:
-                    with self._mapping_locks[mapping.function]:
-                        moved += self._poll(mapping)
-                if not moved:
-                    return read
+                    # A mapping its poller is polling now is left to it (it brings the
+                    # views up to date): a page never waits on a poller.
+                    lock = self._mapping_locks[mapping.function]
+                    if not lock.acquire(timeout=-1 if wait is None else wait):
+                        continue
+                    try:
+                        moved += self._poll(mapping, deadline)
+                    finally:
+                        lock.release()
                 read += moved
+                if not moved or (deadline is not None and time.monotonic() >= deadline):
+                    return read
+        finally:
+            self._lock.release()
 
     def skip_pending(self) -> None:
         """Move every mapping to the end of its stream without delivering what is there, as
@@ -131,8 +160,11 @@ class StreamDriver:
     # -- one mapping -----------------------------------------------------------------
 
     def stream_arn(self, table: str) -> str:
-        described = boto3.client("dynamodb").describe_table(TableName=self.template.ref(table))
-        return str(described["Table"]["LatestStreamArn"])
+        """The table's stream (one for the runtime's life: its tables are never re-created)."""
+        if table not in self._stream_arns:
+            described = boto3.client("dynamodb").describe_table(TableName=self.template.ref(table))
+            self._stream_arns[table] = str(described["Table"]["LatestStreamArn"])
+        return self._stream_arns[table]
 
     def _shards(self, stream_arn: str) -> list[str]:
         described = self._streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]
@@ -165,16 +197,20 @@ class StreamDriver:
                     "SequenceNumber"
                 ]
 
-    def _poll(self, mapping: StreamMapping) -> int:
+    def _poll(self, mapping: StreamMapping, deadline: float | None = None) -> int:
         arn = self.stream_arn(mapping.table)
         read = 0
         for shard in self._shards(arn):
             records = self._read(arn, shard, self._checkpoints.get((mapping.function, shard)))
             for start in range(0, len(records), mapping.batch_size):
+                if deadline is not None and read and time.monotonic() >= deadline:
+                    return read
                 batch = [lambda_record(r, arn) for r in records[start : start + mapping.batch_size]]
                 self._deliver(mapping, shard, arn, batch)
                 self._checkpoints[mapping.function, shard] = batch[-1]["dynamodb"]["SequenceNumber"]
-            read += len(records)
+                read += len(batch)
+                if self.on_delivered is not None:
+                    self.on_delivered()
         return read
 
     def _deliver(

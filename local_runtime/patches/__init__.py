@@ -20,6 +20,7 @@ from local_runtime.patches import correctness, dynamodb_latency, express, hooks,
 from local_runtime.patches.speed import (
     dynamodb_reads,
     dynamodb_writes,
+    events,
     moto_core,
     stepfunctions,
 )
@@ -36,4 +37,5 @@ def apply() -> None:
     dynamodb_writes.apply()
     dynamodb_reads.apply()
     stepfunctions.apply()
+    events.apply()
     moto_core.apply()

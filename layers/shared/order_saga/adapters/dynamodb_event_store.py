@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from order_saga import strict_json
 from order_saga.adapters.event_store import EventStore, RecordedEvent, Snapshot, utc_now
 from order_saga.errors import ConcurrencyError, InsufficientStock, StockContended, StorageError
 
@@ -319,7 +320,7 @@ def record_from_item(item: Mapping[str, Any]) -> RecordedEvent:
 def _state(attribute: Any) -> dict[str, Any]:
     """A snapshot's state: a JSON string, or a map as the first snapshots were written."""
     if "S" in attribute:
-        return dict(json.loads(attribute["S"]))
+        return dict(strict_json.loads(attribute["S"]))
     return dict(_plain(_deserializer.deserialize(attribute)))
 
 

@@ -40,6 +40,7 @@ from order_saga.entrypoints.request_models import (
     CancelOrderRequest,
     CreateOrderRequest,
     IdempotencyKey,
+    QueryInt,
 )
 from order_saga.entrypoints.response_models import (
     OrderAccepted,
@@ -218,8 +219,9 @@ def get_order(order_id: OrderId) -> OrderView:
     responses=answers(200, OrderEvents, "The order's events.", 404),
 )
 def get_order_events(order_id: OrderId) -> OrderEvents:
-    _visible_order(order_id, _caller())
-    events = views.order_events(DEPENDENCIES.get().store, order_id)
+    caller = _caller()
+    _visible_order(order_id, caller)
+    events = views.order_events(DEPENDENCIES.get().store, order_id, audience=_audience(caller))
     return OrderEvents.model_validate({"order_id": order_id, "events": events})
 
 
@@ -246,12 +248,13 @@ def cancel_order(
         orders.request_cancellation(
             RequestCancellation(
                 order_id=order_id,
-                requested_by=caller.name,
+                requested_by=caller.customer_id,
+                requested_by_role="operator" if caller.operator else "customer",
                 reason=request.reason if request else "",
             ),
             DEPENDENCIES.get(),
         )
-        view = views.order_view(DEPENDENCIES.get().store, order_id)
+        view = views.order_view(DEPENDENCIES.get().store, order_id, audience=_audience(caller))
     cancelled = view["status"] == OrderStatus.CANCELLED
     return Response(
         status_code=HTTPStatus.OK if cancelled else HTTPStatus.ACCEPTED,
@@ -275,10 +278,15 @@ def ship_order(order_id: OrderId) -> OrderView:
     return OrderView.model_validate(views.order_view(deps.store, order_id))
 
 
+def _audience(caller: Caller) -> views.Audience:
+    """Operators are shown who did what; a customer that the shop did it."""
+    return "operator" if caller.operator else "customer"
+
+
 def _visible_order(order_id: str, caller: Caller) -> dict[str, Any]:
     """The order's view if the caller may see it: its customer, or an operator. Anyone
     else is told it does not exist, so order ids reveal nothing."""
-    view = views.order_view(DEPENDENCIES.get().store, order_id)
+    view = views.order_view(DEPENDENCIES.get().store, order_id, audience=_audience(caller))
     if not caller.operator and view["customer_id"] != caller.customer_id:
         raise OrderNotFound(f"no order {order_id}")
     return view
@@ -295,7 +303,7 @@ def _visible_order(order_id: str, caller: Caller) -> dict[str, Any]:
     responses=answers(200, ProductPage, "A page of products."),
 )
 def list_products(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Products per page.")] = 50,
+    limit: Annotated[QueryInt, Query(ge=1, le=MAX_PAGE, description="Products per page.")] = 50,
     cursor: Annotated[SafeId | None, Query(description="next_cursor of the page before.")] = None,
 ) -> ProductPage:
     _caller()
