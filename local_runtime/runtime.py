@@ -25,6 +25,7 @@ from local_runtime.emulator.stream_driver import StreamDriver
 from local_runtime.emulator.tables import create_tables
 from local_runtime.emulator.template import REGION, Template
 from local_runtime.patches import express as express_patches
+from local_runtime.patches.dynamodb_latency import set_latency
 from local_runtime.patches.speed import sdk_session
 from ops.redrive import Outcome, redrive
 
@@ -68,15 +69,19 @@ class LocalRuntime:
         log_level: str = "WARNING",
         time_scale: float = 1.0,
         workflow_type: str | None = None,
+        dynamodb_latency: float = 0.0,
     ) -> None:
         """``time_scale`` shortens the interpreter's Retry waits and task timeouts and the
         functions' timeouts (see local_runtime.emulator.clock); 1.0 plays them as deployed.
         ``workflow_type`` STANDARD or EXPRESS overrides the template's (its WorkflowType
         parameter); EXPRESS runs as Step Functions runs Express workflows
-        (local_runtime/emulator/express.py)."""
+        (local_runtime/emulator/express.py). ``dynamodb_latency`` (seconds) delays every
+        DynamoDB request as the network would, and lets transactions conflict as on AWS
+        (local_runtime/patches/dynamodb_latency.py); 0 is moto's instant answer."""
         self.template = template or Template()
         self.log_level = log_level
         self.time_scale = time_scale
+        self.dynamodb_latency = dynamodb_latency
         self.workflow_type = workflow_type or str(
             self.template.resolve(
                 self.template.resources[STATE_MACHINE]["Properties"].get("Type", "STANDARD")
@@ -127,6 +132,8 @@ class LocalRuntime:
         patches.apply()  # moto made safe and lean for many sagas at once
         sdk_session.install()
         express_patches.attach(self.execution_log, self.reruns)
+        # The tables and the state machine are created at once; the latency starts after.
+        set_latency(0.0)
         self.server = LambdaServer(self.functions).start()
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.server.endpoint
         os.environ.update(self.function_environment())
@@ -144,6 +151,7 @@ class LocalRuntime:
         )
         bootstrap.use(None)
         self.ports = bootstrap.ports()
+        set_latency(self.dynamodb_latency)
         # Everything loaded so far (moto's and botocore's service models, the parsed
         # ASL, the handlers' modules) lives as long as the runtime: out of the
         # collector's sight, each full collection no longer walks it (a twentieth of
@@ -155,6 +163,7 @@ class LocalRuntime:
         from order_saga import bootstrap
 
         gc.unfreeze()
+        set_latency(0.0)
         bootstrap.use(None)
         self._saga = None
         if self.streams is not None:

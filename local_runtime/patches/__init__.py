@@ -6,6 +6,7 @@
                     selecting strings, Lambda service errors named Lambda.<code>
     express.py      Express workflows run as Step Functions runs them (moto runs them
                     as Standard ones): a correctness fix too
+    dynamodb_latency.py  DynamoDB's latency and transaction conflicts, when asked for
     hooks.py        what the runtime adds on purpose (the time scale, an execution's end)
     speed/          shortcuts that change no answer, only what one costs
 
@@ -15,7 +16,7 @@ changes nothing), after checking that moto is a version they were tested on.
 
 from __future__ import annotations
 
-from local_runtime.patches import correctness, express, hooks, versions
+from local_runtime.patches import correctness, dynamodb_latency, express, hooks, versions
 from local_runtime.patches.speed import (
     dynamodb_reads,
     dynamodb_writes,
@@ -30,6 +31,7 @@ def apply() -> None:
     left behind: each runtime has its own Lambda endpoint and executions."""
     versions.check()
     correctness.apply()
+    dynamodb_latency.apply()
     express.apply()
     hooks.apply()
     dynamodb_writes.apply()

@@ -3,12 +3,12 @@ its one compensation chain gives back money and stock. Domain first, then the us
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 import pytest
 
-from order_saga.adapters.event_store import InMemoryEventStore, RecordedEvent
+from order_saga.adapters.event_store import InMemoryEventStore, RecordedEvent, StockChange
 from order_saga.adapters.payment_gateway import SimulatedPaymentGateway
 from order_saga.domain.commands import (
     CancelOrder,
@@ -245,11 +245,11 @@ class ConfirmingFirst(InMemoryEventStore):
         self.ports = ports
         self.raced = False
 
-    def _write(self, records: list[RecordedEvent]) -> None:
+    def _write(self, records: list[RecordedEvent], stock: Sequence[StockChange] = ()) -> None:
         if not self.raced and records[0].event_type == "CancellationRequested":
             self.raced = True
             confirm_order(ConfirmOrder(order_id=records[0].data["order_id"]), self.ports)
-        super()._write(records)
+        super()._write(records, stock)
 
 
 def test_a_request_that_loses_the_race_to_confirmation_is_refused_after_reloading(

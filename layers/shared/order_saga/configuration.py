@@ -82,6 +82,7 @@ class EnvironmentAdapters:
                 self.env["EVENT_STORE_TABLE"],
                 self.dynamodb,
                 snapshot_table=self.env.get("SNAPSHOT_TABLE"),
+                stock_table=self.env.get("STOCK_TABLE"),
             ),
         )
 

@@ -171,6 +171,18 @@ class StockReleased(DomainEvent):
     quantity: int
 
 
+class StockCounterOpened(DomainEvent):
+    """From here on the product's units available are kept by its stock counter (the
+    stock table), and reservations are recorded on the orders' streams only: this stream
+    then holds restocks. ``available`` is what the counter opened with (what this stream
+    said was available), ``held`` what orders held by this stream at that moment (they
+    release through the counter)."""
+
+    product_id: SafeId
+    available: int
+    held: int
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.type_name(): cls
     for cls in (
@@ -191,6 +203,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         StockAdded,
         StockReserved,
         StockReleased,
+        StockCounterOpened,
     )
 }
 

@@ -16,6 +16,8 @@ from order_saga.errors import OrderNotFound, ProductNotFound
 from order_saga.service_layer.repository import load_stock, order_stream
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
     from order_saga.adapters.catalog import Product
     from order_saga.adapters.event_store import EventStore, RecordedEvent
     from order_saga.service_layer.dependencies import ApiDependencies
@@ -128,7 +130,18 @@ def order_events(
 
 
 def stock_level(store: EventStore, product_id: str) -> int:
-    return load_stock(store, product_id).available
+    return stock_levels(store, [product_id])[product_id]
+
+
+def stock_levels(store: EventStore, product_ids: Iterable[str]) -> dict[str, int]:
+    """Units available by product: its stock counter (one batch read for them all), or,
+    for a product stocked before the counters and not yet migrated, its stream."""
+    wanted = list(dict.fromkeys(product_ids))
+    levels = store.stock_levels(wanted)
+    for product_id in wanted:
+        if product_id not in levels:
+            levels[product_id] = load_stock(store, product_id).available
+    return levels
 
 
 def product_view(deps: ApiDependencies, product_id: str) -> dict[str, Any]:
@@ -139,18 +152,23 @@ def product_view(deps: ApiDependencies, product_id: str) -> dict[str, Any]:
 
 
 def catalog_page(deps: ApiDependencies, limit: int, after: str | None = None) -> dict[str, Any]:
-    """A page of the catalog with each product's stock (one stream read per product)."""
+    """A page of the catalog with each product's stock (one batch read of their counters)."""
     products, next_after = deps.catalog.page(limit, after)
+    levels = stock_levels(deps.store, [product.product_id for product in products])
     return {
-        "products": [_product_view(deps.store, product) for product in products],
+        "products": [_product_view(deps.store, product, levels) for product in products],
         "next_cursor": next_after,
     }
 
 
-def _product_view(store: EventStore, product: Product) -> dict[str, Any]:
+def _product_view(
+    store: EventStore, product: Product, levels: Mapping[str, int] | None = None
+) -> dict[str, Any]:
+    if levels is None:
+        levels = stock_levels(store, [product.product_id])
     return {
         "product_id": product.product_id,
         "name": product.name,
         "unit_price": str(product.unit_price.quantize(CENT)),
-        "available": stock_level(store, product.product_id),
+        "available": levels[product.product_id],
     }
