@@ -73,7 +73,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 BENCH ?=  # flags for bench, e.g. BENCH="--orders 400 --concurrency 32" or BENCH=--quick
-bench: $(STAMP)  ## cost per order, cold starts, throughput, event store growth (bench/)
+bench: $(STAMP)  ## cost per order, cold starts, throughput, reservation cost against history, a flash sale, event store growth (bench/)
 	$(PY) -m bench $(BENCH)
 
 validate: $(STAMP) $(CHECKOV_STAMP)  ## what CloudFormation, SAM and checkov think of the template

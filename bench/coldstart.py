@@ -190,6 +190,21 @@ def run(subject: Subject, cache: str) -> dict[str, float]:
     return {key: value * 1000 for key, value in json.loads(done.stdout).items()}
 
 
+BOTO3_CPU = "import time; s = time.process_time(); import boto3; print(time.process_time() - s)"
+
+
+def boto3_import_cpu_ms(rounds: int = 7) -> float:
+    """Median CPU milliseconds of ``import boto3`` in a fresh interpreter (this one's
+    environment, bytecode cached): the machine's yardstick for the other benchmarks."""
+    samples = []
+    for _ in range(rounds + 1):
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", BOTO3_CPU], capture_output=True, text=True, check=True
+        )
+        samples.append(float(done.stdout) * 1000)
+    return statistics.median(samples[1:])  # the first may compile the bytecode
+
+
 def zipped_size(files: Iterable[tuple[Path, str]]) -> int:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

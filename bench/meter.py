@@ -26,6 +26,8 @@ class Tally:
     """Requests by "service.Operation"."""
     write_units: Decimal = Decimal(0)
     read_units: Decimal = Decimal(0)
+    read_bytes: int = 0
+    """Bytes of the items DynamoDB returned (Query, GetItem, BatchGetItem)."""
 
     @property
     def dynamodb_requests(self) -> int:
@@ -36,6 +38,13 @@ class Meter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.tally = Tally()
+        self.by_scope: dict[str, Tally] = {}
+        """The same counts by the scope the request was made in (see ``scope``)."""
+        self._scope = threading.local()
+
+    def scope(self, name: str | None) -> None:
+        """Count this thread's requests under ``name`` too, from now on (None: stop)."""
+        self._scope.name = name
 
     def attach(self, session: boto3.Session) -> None:
         """Watch every client the session makes from now on."""
@@ -47,6 +56,7 @@ class Meter:
         """The tally so far; counting starts again from zero."""
         with self._lock:
             tally, self.tally = self.tally, Tally()
+            self.by_scope = {}
         return tally
 
     @staticmethod
@@ -57,13 +67,32 @@ class Meter:
         service = model.service_model.service_name
         operation = model.name
         params = context.get("bench_params", {})
-        writes, reads = Decimal(0), Decimal(0)
+        writes, reads, size = Decimal(0), Decimal(0), 0
         if service == "dynamodb":
             writes, reads = dynamodb_units(operation, params, parsed)
+            size = read_bytes(parsed)
+        scope = getattr(self._scope, "name", None)
         with self._lock:
-            self.tally.requests[f"{service}.{operation}"] += 1
-            self.tally.write_units += writes
-            self.tally.read_units += reads
+            tallies = [self.tally]
+            if scope is not None:
+                tallies.append(self.by_scope.setdefault(scope, Tally()))
+            for tally in tallies:
+                tally.requests[f"{service}.{operation}"] += 1
+                tally.write_units += writes
+                tally.read_units += reads
+                tally.read_bytes += size
+
+
+def read_bytes(parsed: dict[str, Any]) -> int:
+    """Bytes of the items a DynamoDB answer carries."""
+    items = list(parsed.get("Items", []))
+    if parsed.get("Item"):
+        items.append(parsed["Item"])
+    responses = parsed.get("Responses")
+    if isinstance(responses, dict):  # BatchGetItem's, by table
+        for found in responses.values():
+            items.extend(found)
+    return sum(item_size(item) for item in items)
 
 
 def dynamodb_units(

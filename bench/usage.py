@@ -24,16 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from bench import history
 from bench.costs import Usage
 from bench.meter import Meter
 from local_runtime.emulator.faults import Fault
 from local_runtime.sample_catalog import ADDRESS
 from order_saga import bootstrap
-from order_saga.adapters.event_store import MAX_EVENTS_PER_APPEND
-from order_saga.domain.events import StockReserved
 from order_saga.errors import GatewayUnavailable
 from order_saga.service_layer.catalog import stock_product
-from order_saga.service_layer.repository import SNAPSHOT_AFTER, load_stock, product_stream
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,13 +52,10 @@ class SagaPath:
     payment_method: str = "tok_visa"
     stock: int = 10
     history: int = 0
-    """Reservations already on the product's stream (a popular product); the last
-    SINCE_SNAPSHOT of them came after its newest snapshot."""
+    """Past orders of the product (a popular product), written by bench/history.py."""
     fault: tuple[str, Callable[[], Fault]] | None = None
 
 
-SINCE_SNAPSHOT = SNAPSHOT_AFTER // 2
-"""On average a popular product's load replays this many events after its snapshot."""
 HAPPY = ["ProcessPayment", "ReserveInventory", "ConfirmOrder"]
 COMPENSATION = ["RefundPayment", "ReleaseInventory", "CancelOrder", "OrderCancelled"]
 PATHS = (
@@ -73,7 +68,7 @@ PATHS = (
          fault=("ConfirmOrderFunction", lambda: Fault(InjectedFault("confirm failed")))),
     SagaPath("transient error retried", HAPPY,
          fault=("ProcessPaymentFunction", lambda: Fault(GatewayUnavailable("blip")))),
-    SagaPath("happy path, product with 1,000 reservations", HAPPY, history=1000, stock=2000),
+    SagaPath("happy path, product with 1,000 past orders", HAPPY, history=1000, stock=10),
 )  # fmt: skip
 
 
@@ -142,11 +137,10 @@ def _rewire(runtime: LocalRuntime) -> None:
 def _run(runtime: LocalRuntime, meter: Meter, timed: TimedFunctions, path: SagaPath) -> PathUsage:
     assert runtime.ports is not None
     product = f"sku-bench-{uuid.uuid4().hex[:10]}"
-    stock_product(runtime.ports, product, product, Decimal("12.50"), path.stock)
     if path.history:
-        add_reservations(runtime, product, path.history - SINCE_SNAPSHOT)
-        load_stock(runtime.ports.store, product)  # as the last long load did: a snapshot
-        add_reservations(runtime, product, SINCE_SNAPSHOT)
+        history.add(runtime, product, path.history, stock=path.stock)
+    else:
+        stock_product(runtime.ports, product, product, Decimal("12.50"), path.stock)
     if path.fault:
         function, fault = path.fault
         runtime.functions.inject(function, fault())
@@ -185,21 +179,6 @@ def _run(runtime: LocalRuntime, meter: Meter, timed: TimedFunctions, path: SagaP
         if key.startswith("dynamodb.") or key == "stepfunctions.StartExecution"
     }
     return PathUsage(path.name, path.expected, execution, usage, requests)
-
-
-def add_reservations(runtime: LocalRuntime, product: str, count: int) -> None:
-    """``count`` reservations of one unit by orders gone by, straight onto the stream."""
-    assert runtime.ports is not None
-    store = runtime.ports.store
-    stream = product_stream(product)
-    version = len(store.load(stream))
-    for start in range(0, count, MAX_EVENTS_PER_APPEND):
-        events = [
-            StockReserved(product_id=product, order_id=uuid.uuid4().hex, quantity=1)
-            for _ in range(min(MAX_EVENTS_PER_APPEND, count - start))
-        ]
-        store.append(stream, version, events, correlation_id="bench-history")
-        version += len(events)
 
 
 def summary(result: PathUsage) -> dict[str, Any]:

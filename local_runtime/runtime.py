@@ -26,6 +26,7 @@ from local_runtime.emulator.stream_driver import StreamDriver
 from local_runtime.emulator.tables import create_tables
 from local_runtime.emulator.template import REGION, Template
 from local_runtime.patches import express as express_patches
+from local_runtime.patches.dynamodb_latency import set_latency
 from local_runtime.patches.speed import sdk_session
 from ops.redrive import Outcome, redrive
 
@@ -70,15 +71,19 @@ class LocalRuntime:
         log_level: str = "WARNING",
         time_scale: float = 1.0,
         workflow_type: str | None = None,
+        dynamodb_latency: float = 0.0,
     ) -> None:
         """``time_scale`` shortens the interpreter's Retry waits and task timeouts and the
         functions' timeouts (see local_runtime.emulator.clock); 1.0 plays them as deployed.
         ``workflow_type`` STANDARD or EXPRESS overrides the template's (its WorkflowType
         parameter); EXPRESS runs as Step Functions runs Express workflows
-        (local_runtime/emulator/express.py)."""
+        (local_runtime/emulator/express.py). ``dynamodb_latency`` (seconds) delays every
+        DynamoDB request as the network would, and lets transactions conflict as on AWS
+        (local_runtime/patches/dynamodb_latency.py); 0 is moto's instant answer."""
         self.template = template or Template()
         self.log_level = log_level
         self.time_scale = time_scale
+        self.dynamodb_latency = dynamodb_latency
         self.workflow_type = workflow_type or str(
             self.template.resolve(
                 self.template.resources[STATE_MACHINE]["Properties"].get("Type", "STANDARD")
@@ -131,6 +136,8 @@ class LocalRuntime:
         patches.apply()  # moto made safe and lean for many sagas at once
         sdk_session.install()
         express_patches.attach(self.execution_log, self.reruns)
+        # The tables and the state machine are created at once; the latency starts after.
+        set_latency(0.0)
         self.server = LambdaServer(self.functions).start()
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.server.endpoint
         os.environ.update(self.function_environment())
@@ -140,13 +147,16 @@ class LocalRuntime:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         create_tables(self.template, boto3.client("dynamodb"))
         self.messaging = Messaging(self.template).create()
-        self.streams = StreamDriver(self.template, self.functions)
+        self.streams = StreamDriver(
+            self.template, self.functions, on_delivered=self.messaging.collect_taps
+        )
         self.state_machine_arn = self._create_state_machine()
         self._saga = SagaExecutions(
             self.state_machine_arn, self.execution_log if self.express else None
         )
         bootstrap.use(None)
         self.ports = bootstrap.ports()
+        set_latency(self.dynamodb_latency)
         # Everything loaded so far (moto's and botocore's service models, the parsed
         # ASL, the handlers' modules) lives as long as the runtime: out of the
         # collector's sight, each full collection no longer walks it (a twentieth of
@@ -162,6 +172,7 @@ class LocalRuntime:
         if self._reconciler is not None:
             self._reconciler.join()
             self._reconciler = None
+        set_latency(0.0)
         bootstrap.use(None)
         self._saga = None
         if self.streams is not None:
@@ -236,11 +247,20 @@ class LocalRuntime:
         """ops.redrive against the local queue and the local Lambda service."""
         return redrive(self.queue_url(MANUAL_REVIEW_QUEUE))
 
-    def drain_streams(self) -> int:
+    def rebuild_views(self) -> dict[str, int]:
+        """ops.rebuild_views on the local tables: every order's summary again from the
+        store (the counts of what it did)."""
+        from order_saga.service_layer.projection import rebuild
+
+        assert self.ports is not None and self.ports.read_model is not None
+        return rebuild(self.ports.store, self.ports.read_model)
+
+    def drain_streams(self, *, wait: float | None = None, budget: float | None = None) -> int:
         """Run the stream consumers on everything appended so far, as their event source
-        mappings would (local_runtime/emulator/stream_driver.py); returns the records read."""
+        mappings would (local_runtime/emulator/stream_driver.py); returns the records read.
+        ``wait`` and ``budget`` bound the time it takes (StreamDriver.drain)."""
         assert self.streams is not None, "the runtime is not started"
-        return self.streams.drain()
+        return self.streams.drain(wait=wait, budget=budget)
 
     def reconcile(self, after_seconds: float = 0.0) -> dict[str, Any]:
         """Run the reconciler now, through the Lambda service as its schedule would (so
@@ -282,9 +302,12 @@ class LocalRuntime:
         """DescribeExecution's answer; for Express, read from the execution log."""
         return self._executions().describe(execution_arn)
 
-    def executions(self, status: str | None = None) -> list[dict[str, Any]]:
-        """ListExecutions' items for the saga; for Express, from the log."""
-        return self._executions().listed(status)
+    def executions(
+        self, status: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """ListExecutions' items for the saga, newest first (only the newest ``limit``
+        when given); for Express, from the log."""
+        return self._executions().listed(status, limit)
 
     def running(self) -> set[str]:
         """Names (order ids) of the saga executions still running."""

@@ -9,13 +9,19 @@ own ledger):
   ledger agrees with the store;
 - **stock**: for every product, the stock added equals what is available plus what the
   CONFIRMED and SHIPPED orders hold (plus what orders in manual review hold, listed);
-  availability never went below zero; every unit a product stream says an order holds is
-  one the order's own stream says it holds, and the other way round;
+  what is available is the product's stock counter (the stock table) once its stream says
+  the counter opened (StockCounterOpened), and what its stream says before that;
+  availability never went below zero, no counter is negative, and no counter exists for
+  a product whose stream did not open one; on a stream written before the counters, every
+  unit it says an order holds is one the order's own stream reserved (and, while the
+  counter is not open, the other way round), and no reservation follows the opening;
 - **orders**: each is CONFIRMED, SHIPPED or CANCELLED, or in manual review; none is stuck;
   its status only ever moved along the Order's TRANSITIONS;
 - **streams**: versions run 1, 2, 3... without a gap, every event reads back as its class,
   and no event appears twice (each fact of an order at most once; a product's reservation
-  and release at most once per order).
+  and release at most once per order);
+- **read model** (when given one, once the stream is drained): every order in the store
+  has its summary there, with the status the store gives it, and no other order has one.
 
 ``check(streams, ledger)`` is a pure function of the stored records. ``InvariantChecker``
 keeps what it learnt per stream, so that checking again after a few writes reloads only
@@ -25,7 +31,11 @@ Against a deployed stack (a Scan of the event store, then one Query per stream: 
 test or staging stack, not a busy production table):
 
     python -m ops.invariants --stack order-saga-dev
-    python -m ops.invariants --table order-saga-dev-EventStoreTable-ABC123
+    python -m ops.invariants --table order-saga-dev-EventStoreTable-ABC123 \
+        [--read-model order-saga-dev-ReadModelTable-DEF456]
+
+With ``--stack`` the read model (output ReadModelTableName) is checked too; drain the
+stream first (no order changing), or an order changed a moment ago reads as a violation.
 """
 
 from __future__ import annotations
@@ -45,6 +55,7 @@ from order_saga.domain.events import (
     PaymentCompleted,
     PaymentRefunded,
     StockAdded,
+    StockCounterOpened,
     StockReleased,
     StockReserved,
 )
@@ -57,6 +68,7 @@ if TYPE_CHECKING:
     from order_saga.adapters.event_store import EventStore, RecordedEvent
     from order_saga.adapters.payment_gateway import SimulatedPaymentGateway
     from order_saga.domain.events import DomainEvent
+    from order_saga.service_layer.order_summaries import OrderSummary
 
 ORDER_PREFIX = "order#"
 PRODUCT_PREFIX = "product#"
@@ -107,6 +119,8 @@ class OrderFacts:
     refunded: Decimal = ZERO
     holds: dict[str, int] = field(default_factory=dict)
     """Units per product the order's stream says it holds (reserved, not released)."""
+    reserved: dict[str, int] = field(default_factory=dict)
+    """Units per product its InventoryReserved took, released since or not."""
     released: dict[str, int] = field(default_factory=dict)
     review: CompensationFailed | None = None
     violations: list[str] = field(default_factory=list)
@@ -122,8 +136,11 @@ class ProductFacts:
     added: int = 0
     available: int = 0
     holds: dict[str, int] = field(default_factory=dict)
-    """Units per order id the product's stream says are reserved and not released."""
+    """Units per order id the product's stream says are reserved and not released (as they
+    stood when the counter opened, for a product that has one)."""
     released: dict[str, int] = field(default_factory=dict)
+    counter_opened: bool = False
+    """The stream says the stock counter keeps its units available (StockCounterOpened)."""
     violations: list[str] = field(default_factory=list)
 
 
@@ -185,6 +202,7 @@ def order_facts(stream_id: str, records: Sequence[RecordedEvent]) -> OrderFacts:
             case InventoryReserved():
                 for line in event.lines:
                     facts.holds[line.product_id] = line.quantity
+                    facts.reserved[line.product_id] = line.quantity
             case InventoryReleased():
                 for line in event.lines:
                     if facts.holds.pop(line.product_id, None) != line.quantity:
@@ -241,7 +259,23 @@ def product_facts(stream_id: str, records: Sequence[RecordedEvent]) -> ProductFa
         match event:
             case StockAdded():
                 facts.added += event.quantity
-                facts.available += event.quantity
+                if not facts.counter_opened:
+                    facts.available += event.quantity
+            case StockCounterOpened():
+                if facts.counter_opened:
+                    facts.violations.append(f"{at}: its counter opened twice")
+                held = sum(facts.holds.values())
+                if (event.available, event.held) != (facts.available, held):
+                    facts.violations.append(
+                        f"{at}: the counter opened with {event.available} available and "
+                        f"{event.held} held; the stream had {facts.available} and {held}"
+                    )
+                facts.counter_opened = True
+            case StockReserved() | StockReleased() if facts.counter_opened:
+                facts.violations.append(
+                    f"{at}: {type(event).__name__} after its counter opened (reservations go "
+                    "through the counter)"
+                )
             case StockReserved():
                 reserved[event.order_id] += 1
                 if event.order_id in facts.holds:
@@ -355,12 +389,26 @@ class InvariantChecker:
         else:
             self.unknown[stream_id] = len(records)
 
+    def counters(self, store: EventStore) -> dict[str, int]:
+        """The stock counters of every product the store has a stream for (a counter with
+        no stream is found only by a scan of the stock table: ``--stack`` does that)."""
+        products = [stream.removeprefix(PRODUCT_PREFIX) for stream in self.products]
+        return store.stock_levels(products)
+
     def refresh(self, store: EventStore, stream_ids: Iterable[str] | None = None) -> None:
         """Load ``stream_ids`` again (every stream of the store when None)."""
         for stream_id in store.stream_ids() if stream_ids is None else stream_ids:
             self.learn(stream_id, store.load(stream_id))
 
-    def report(self, ledger: Mapping[str, LedgerLine] | None = None) -> InvariantReport:
+    def report(
+        self,
+        ledger: Mapping[str, LedgerLine] | None = None,
+        counters: Mapping[str, int] | None = None,
+        read_model: Iterable[OrderSummary] | None = None,
+    ) -> InvariantReport:
+        """Judge what was loaded. ``counters``: every stock counter, by product (none when
+        omitted); ``read_model``: every summary it holds, to be checked against the store
+        (only once the stream is drained)."""
         report = InvariantReport(orders=len(self.orders), products=len(self.products))
         report.violations += [f"{s}: a stream of no known kind" for s in sorted(self.unknown)]
         orders = {facts.order_id: facts for facts in self.orders.values()}
@@ -391,53 +439,95 @@ class InvariantChecker:
                 f"money: charged {report.charged} - refunded {report.refunded} is not kept "
                 f"{report.kept} + in manual review {report.review_held}"
             )
-        self._check_stock(orders, report)
+        self._check_stock(orders, report, dict(counters or {}))
         if ledger is not None:
             self._check_ledger(orders, ledger, report)
+        if read_model is not None:
+            report.violations += read_model_violations(orders, read_model)
         report.manual_review.sort(key=lambda item: item.order_id)
         return report
 
-    def _check_stock(self, orders: Mapping[str, OrderFacts], report: InvariantReport) -> None:
+    def _check_stock(
+        self, orders: Mapping[str, OrderFacts], report: InvariantReport, counters: dict[str, int]
+    ) -> None:
         in_review = {r.order_id for r in report.manual_review}
+        held: dict[str, Counter[str]] = {}
+        """product -> units held by the orders' own streams, kept and in manual review"""
+        for order in orders.values():
+            for product, quantity in order.holds.items():
+                if order.status in FINISHED:
+                    held.setdefault(product, Counter())["kept"] += quantity
+                elif order.order_id in in_review:
+                    held.setdefault(product, Counter())["review"] += quantity
         for facts in self.products.values():
             report.violations += facts.violations
             product = facts.product_id
-            kept = review = 0
-            for order_id, quantity in facts.holds.items():
-                order = orders.get(order_id)
-                if order is None:
+            counter = counters.pop(product, None)
+            if facts.counter_opened:
+                if counter is None:
                     report.violations.append(
-                        f"product {product}: {quantity} held by order {order_id}, which "
-                        "does not exist"
+                        f"product {product}: its stream opened a stock counter it does not have"
                     )
-                    continue
-                if order.holds.get(product) != quantity:
+                available = counter or 0
+            else:
+                if counter is not None:
                     report.violations.append(
-                        f"product {product}: order {order_id} holds {quantity} by the product's "
-                        f"stream, {order.holds.get(product, 0)} by its own"
+                        f"product {product}: a stock counter ({counter}) its stream never opened"
                     )
-                if order.status in FINISHED:
-                    kept += quantity
-                elif order_id in in_review:
-                    review += quantity
+                available = facts.available
+            if available < 0:
+                report.violations.append(f"product {product}: {available} available")
+            self._check_stream_holds(facts, orders, report)
+            kept, review = (
+                held.get(product, Counter())["kept"],
+                held.get(product, Counter())["review"],
+            )
             report.stock_added += facts.added
-            report.stock_available += facts.available
+            report.stock_available += available
             report.stock_kept += kept
             report.stock_in_review += review
-            if facts.added != facts.available + kept + review:
+            if facts.added != available + kept + review:
                 report.violations.append(
                     f"product {product}: added {facts.added} is not available "
-                    f"{facts.available} + kept {kept} + in manual review {review}"
+                    f"{available} + kept {kept} + in manual review {review}"
                 )
+        report.violations += [
+            f"product {product}: a stock counter ({units}) and no stream"
+            for product, units in sorted(counters.items())
+        ]
         for order in orders.values():
             for product, quantity in order.holds.items():
                 stock = self.products.get(PRODUCT_PREFIX + product)
-                if stock is None or stock.holds.get(order.order_id) != quantity:
-                    held = 0 if stock is None else stock.holds.get(order.order_id, 0)
+                if stock is None:
+                    report.violations.append(
+                        f"order {order.order_id}: holds {quantity} of {product}, never stocked"
+                    )
+                elif not stock.counter_opened and stock.holds.get(order.order_id) != quantity:
                     report.violations.append(
                         f"order {order.order_id}: holds {quantity} of {product} by its own "
-                        f"stream, {held} by the product's"
+                        f"stream, {stock.holds.get(order.order_id, 0)} by the product's"
                     )
+
+    @staticmethod
+    def _check_stream_holds(
+        facts: ProductFacts, orders: Mapping[str, OrderFacts], report: InvariantReport
+    ) -> None:
+        """Each hold on a product's stream is one the order reserved (and, until the counter
+        opened, one it still holds)."""
+        product = facts.product_id
+        for order_id, quantity in facts.holds.items():
+            order = orders.get(order_id)
+            if order is None:
+                report.violations.append(
+                    f"product {product}: {quantity} held by order {order_id}, which does not exist"
+                )
+                continue
+            says = order.reserved if facts.counter_opened else order.holds
+            if says.get(product) != quantity:
+                report.violations.append(
+                    f"product {product}: order {order_id} holds {quantity} by the product's "
+                    f"stream, {order.holds.get(product, 0)} by its own"
+                )
 
     @staticmethod
     def _check_ledger(
@@ -465,33 +555,62 @@ class InvariantChecker:
                 )
 
 
+def read_model_violations(
+    orders: Mapping[str, OrderFacts], summaries: Iterable[OrderSummary]
+) -> list[str]:
+    """Every order of the store in the read model with the store's status; nothing else."""
+    violations = []
+    listed = {summary.order_id: summary for summary in summaries}
+    for order_id, facts in sorted(orders.items()):
+        summary = listed.get(order_id)
+        if summary is None:
+            violations.append(f"read model: order {order_id} ({facts.status}) is missing")
+        elif summary.status != str(facts.status):
+            violations.append(
+                f"read model: order {order_id} is {summary.status} there, "
+                f"{facts.status} in the store"
+            )
+    for order_id in sorted(set(listed) - set(orders)):
+        violations.append(f"read model: order {order_id} is not in the store")
+    return violations
+
+
 def check(
-    streams: Mapping[str, Sequence[RecordedEvent]], ledger: Mapping[str, LedgerLine] | None = None
+    streams: Mapping[str, Sequence[RecordedEvent]],
+    ledger: Mapping[str, LedgerLine] | None = None,
+    counters: Mapping[str, int] | None = None,
 ) -> InvariantReport:
-    """Judge a whole store given as stream id -> its records (in version order)."""
+    """Judge a whole store given as stream id -> its records (in version order), and its
+    stock counters by product."""
     checker = InvariantChecker()
     for stream_id, records in streams.items():
         checker.learn(stream_id, records)
-    return checker.report(ledger)
+    return checker.report(ledger, counters)
 
 
 def check_store(
-    store: EventStore, ledger: Mapping[str, LedgerLine] | None = None
+    store: EventStore,
+    ledger: Mapping[str, LedgerLine] | None = None,
+    read_model: Iterable[OrderSummary] | None = None,
 ) -> InvariantReport:
     checker = InvariantChecker()
     checker.refresh(store)
-    return checker.report(ledger)
+    return checker.report(ledger, checker.counters(store), read_model)
 
 
-def stack_table(stack: str, cloudformation: Any = None) -> str:
+def stack_output(stack: str, key: str, cloudformation: Any = None) -> str:
     import boto3
 
     cloudformation = cloudformation or boto3.client("cloudformation")
     (described,) = cloudformation.describe_stacks(StackName=stack)["Stacks"]
     for output in described.get("Outputs", []):
-        if output["OutputKey"] == "EventStoreTableName":
+        if output["OutputKey"] == key:
             return str(output["OutputValue"])
-    raise SystemExit(f"stack {stack} has no EventStoreTableName output")
+    raise SystemExit(f"stack {stack} has no {key} output")
+
+
+def stack_table(stack: str, cloudformation: Any = None) -> str:
+    return stack_output(stack, "EventStoreTableName", cloudformation)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -503,9 +622,22 @@ def main(argv: list[str] | None = None) -> int:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--stack", help="a deployed stack; its EventStoreTableName output")
     where.add_argument("--table", help="the event store table's name")
+    parser.add_argument("--stock-table", help="the stock table's name (with --table)")
+    parser.add_argument("--read-model", help="the read model table's name (with --table)")
     args = parser.parse_args(argv)
     table = args.table or stack_table(args.stack)
-    report = check_store(DynamoDBEventStore(table, boto3.client("dynamodb")))
+    stock = args.stock_table or (stack_output(args.stack, "StockTableName") if args.stack else None)
+    views = args.read_model or (
+        stack_output(args.stack, "ReadModelTableName") if args.stack else None
+    )
+    dynamodb = boto3.client("dynamodb")
+    summaries = None
+    if views:
+        from order_saga.adapters.read_model import DynamoDBReadModel
+
+        summaries = DynamoDBReadModel(views, dynamodb).scan()
+    store = DynamoDBEventStore(table, dynamodb, stock_table=stock)
+    report = check_store(store, read_model=summaries)
     print(report.summary())
     return 0 if report.ok else 1
 

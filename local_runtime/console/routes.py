@@ -4,7 +4,8 @@
     GET  /console/static/<file>                 its script and style, and Mermaid from
                                                 console/node_modules (npm ci, no CDN)
     GET  /console/api/state-machine             the graph of the state machine's definition
-    GET  /console/api/executions[?status=...]   executions, newest first
+    GET  /console/api/executions[?status=&limit=]  the newest executions (limit 1 to 1000,
+                                                default 100), newest first
     GET  /console/api/executions/<order_id>     one execution: steps, painted graph, history,
                                                 and the order's domain events
     POST /console/api/sample-orders             {"kind": "success" | "declined" | "out_of_stock"}
@@ -15,20 +16,24 @@ The views are local_runtime/console/views.py's.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote
 
-from local_runtime.console.views import Console, ConsoleError
+from local_runtime.console.views import DEFAULT_LIMIT, MAX_LIMIT, Console, ConsoleError
 from local_runtime.emulator.api_gateway import LocalResponse
+from order_saga import strict_json
+from order_saga.strict_json import DuplicateKey
 
 if TYPE_CHECKING:
     from local_runtime.emulator.api_gateway import LocalApiServer, LocalRequest
     from local_runtime.runtime import LocalRuntime
 
 PREFIX = "/console"
+LIMIT = re.compile(r"[0-9]{1,4}")
 CONSOLE_DIR = Path(__file__).resolve().parents[2] / "console"
 STATIC = {
     # URL name -> (file, content type). Only these are served: nothing else of the tree.
@@ -78,6 +83,19 @@ def _query(request: LocalRequest, name: str) -> str | None:
     return values[0] if values and values[0] else None
 
 
+def _limit(request: LocalRequest) -> int:
+    """``limit``, strictly: decimal digits for a number from 1 to MAX_LIMIT, or 422."""
+    values = parse_qs(request.query, keep_blank_values=True).get("limit")
+    if values is None:
+        return DEFAULT_LIMIT
+    value = values[0]
+    if len(values) > 1 or not LIMIT.fullmatch(value) or not 1 <= int(value) <= MAX_LIMIT:
+        raise ConsoleError(
+            422, "InvalidLimit", f"limit must be a whole number from 1 to {MAX_LIMIT}"
+        )
+    return int(value)
+
+
 def handle(console: Console, request: LocalRequest) -> LocalResponse:
     path = request.path.rstrip("/") or "/"
     method = request.method
@@ -90,7 +108,7 @@ def handle(console: Console, request: LocalRequest) -> LocalResponse:
         if path == f"{PREFIX}/api/state-machine" and method == "GET":
             return _json(200, console.state_machine())
         if path == f"{PREFIX}/api/executions" and method == "GET":
-            return _json(200, console.executions(_query(request, "status")))
+            return _json(200, console.executions(_query(request, "status"), _limit(request)))
         if path.startswith(f"{PREFIX}/api/executions/") and method == "GET":
             order_id = unquote(path.removeprefix(f"{PREFIX}/api/executions/"))
             return _json(200, console.execution(order_id))
@@ -103,8 +121,10 @@ def handle(console: Console, request: LocalRequest) -> LocalResponse:
 
 def _json_body(request: LocalRequest) -> dict[str, Any]:
     try:
-        document = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        document = strict_json.loads(request.body or b"{}")
+    except DuplicateKey as duplicate:
+        raise ConsoleError(400, "MalformedJson", f"the body is not JSON: {duplicate}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ConsoleError(400, "MalformedJson", "the body is not JSON") from None
     if not isinstance(document, dict):
         raise ConsoleError(400, "MalformedJson", "the body is not a JSON object")

@@ -4,7 +4,11 @@ Each request to a route of template.yaml's OrderApi becomes an API Gateway REST 
 event (resource, path parameters, query, headers) for the real Api function, invoked
 through the local runtime's Lambda service; the saga then runs in the same runtime. A path
 or method the API does not define is refused as API Gateway refuses it (403
-MISSING_AUTHENTICATION_TOKEN), and so is a body over API Gateway's 10 MB.
+MISSING_AUTHENTICATION_TOKEN). The request's framing is read strictly first, as API
+Gateway's front reads it (local_runtime/emulator/http_framing.py): a bad or conflicting
+Content-Length, a short body, a chunked one (decoded), a body over 10 MB, a long URL or
+headers, and a request line http.server cannot read are each answered with a status line
+and the API's JSON error shape, never HTML and never a dropped connection.
 
 Local-only pages hang off the same server: ``server.register("/local/...", page)``; a
 page answers every path under its prefix and is matched before the API.
@@ -18,13 +22,26 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
+
+from local_runtime.emulator.http_framing import (
+    BODY_TIMEOUT_S,
+    MAX_URL,
+    BodyReader,
+    FramingError,
+    check_headers,
+    content_length,
+    refusal,
+    refusal_body,
+)
 
 if TYPE_CHECKING:
     from local_runtime.runtime import LocalRuntime
@@ -32,8 +49,6 @@ if TYPE_CHECKING:
 API = "OrderApi"
 API_FUNCTION = "ApiFunction"
 DEFAULT_PORT = 3000
-MAX_PAYLOAD = 10 * 1024 * 1024
-"""API Gateway's limit for a request body; the Api function refuses far less (64 KB)."""
 # API Gateway's own answers, in the template's GatewayResponses shape.
 MISSING_ROUTE = {
     "error": "MISSING_AUTHENTICATION_TOKEN",
@@ -45,7 +60,6 @@ FUNCTION_FAILED = {
     "message": "Internal server error",
     "details": [],
 }
-TOO_LARGE = {"error": "REQUEST_TOO_LARGE", "message": "Request Too Long", "details": []}
 
 
 @dataclass(frozen=True)
@@ -55,7 +69,10 @@ class LocalRequest:
     """Without the query string."""
     query: str
     headers: dict[str, str]
+    """The last value of each header, as API Gateway's ``headers``."""
     body: bytes
+    multi_headers: dict[str, list[str]] | None = None
+    """Every value of each header, in order, as API Gateway's ``multiValueHeaders``."""
 
 
 @dataclass
@@ -99,6 +116,8 @@ class LocalApiServer(ThreadingHTTPServer):
         self.routes = [Route.of(m, r) for m, r in runtime.template.api_routes(API)]
         self.pages: dict[str, LocalPage] = {}
         self.log_requests = False
+        self.body_timeout = BODY_TIMEOUT_S
+        """How long a request's body may take to arrive in full (http_framing)."""
         self._thread = threading.Thread(target=self.serve_forever, daemon=True, name="api")
 
     @property
@@ -155,6 +174,7 @@ class LocalApiServer(ThreadingHTTPServer):
             path_parameters=parameters or None,
             source_ip=client_ip,
             base64_body=binary,
+            multi_headers=request.multi_headers,
         )
         result, error = self.runtime.functions.invoke(API_FUNCTION, event)
         if error:
@@ -178,28 +198,76 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         started = time.perf_counter()
-        url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_PAYLOAD:
-            self.close_connection = True  # the body stays unread
-            response = LocalResponse.json(413, TOO_LARGE)
-        else:
-            request = LocalRequest(
-                method=self.command,
-                path=url.path,
-                query=url.query,
-                headers={key: value for key, value in self.headers.items()},
-                body=self.rfile.read(length) if length else b"",
-            )
-            page = self.server.page_for(url.path)
-            if page is not None:
-                response = page(request)
-            else:
-                response = self.server.call_api(request, self.client_address[0])
+        try:
+            response = self._respond()
+        except FramingError as refused:
+            self.close_connection = True  # what is left of the body stays unread
+            response = LocalResponse.json(refused.status, refused.document())
+        except Exception:
+            # A bug of ours or of a page: logged, and answered, never a dropped connection.
+            traceback.print_exc(file=sys.stderr)
+            self.close_connection = True
+            response = LocalResponse.json(500, refusal(500))
         self._send(response)
+        self._log(response.status, started)
+
+    def _respond(self) -> LocalResponse:
+        url = urlsplit(self.path)
+        check_headers(self.headers)
+        length = content_length(self.headers)
+        body = BodyReader(self.rfile, self.connection, self.server.body_timeout).read(length)
+        # A field's value has no leading or trailing whitespace (RFC 9112, 5): http.server
+        # strips only the leading, so "X-Customer-Id: cust-1 " kept a space on one side.
+        fields_all: dict[str, list[str]] = {}
+        for key, value in self.headers.items():
+            fields_all.setdefault(key, []).append(value.strip(" \t"))
+        fields = {key: values[-1] for key, values in fields_all.items()}
+        request = LocalRequest(
+            method=self.command,
+            path=url.path,
+            query=url.query,
+            headers=fields,
+            body=body,
+            multi_headers=fields_all,
+        )
+        page = self.server.page_for(url.path)
+        if page is not None:
+            return page(request)
+        return self.server.call_api(request, self.client_address[0])
+
+    def _log(self, status: int, started: float) -> None:
         if self.server.log_requests:
             elapsed = (time.perf_counter() - started) * 1000
-            print(f"{self.command} {self.path} -> {response.status} ({elapsed:.0f} ms)", flush=True)
+            line = f"{self.command} {self.path}" if self.command else repr(self.requestline[:80])
+            print(f"{line} -> {status} ({elapsed:.0f} ms)", flush=True)
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if self.request_version == "HTTP/0.9":
+            # "GET /" with no version: http.server would answer without a status line.
+            self.send_error(400, "the request line has no HTTP version")
+            return False
+        if len(self.path) > MAX_URL:
+            self.send_error(414, f"the URL is over {MAX_URL} characters")
+            return False
+        return True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (400 bad request line, 414, 431, 505), in the API's
+        JSON error shape and always with a status line, then the connection is closed."""
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9":
+            self.request_version = self.protocol_version  # a status line and headers, always
+        body = refusal_body(code, message)
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self._log(code, time.perf_counter())
 
     def __getattr__(self, name: str) -> Any:
         # Every method (TRACE, QUERY, ...) goes the same way: the API decides, as API
@@ -214,6 +282,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(response.body)))
         for key, value in response.headers.items():
             self.send_header(key, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
@@ -232,9 +302,12 @@ def proxy_event(
     path_parameters: dict[str, str] | None = None,
     source_ip: str = "127.0.0.1",
     base64_body: bool = False,
+    multi_headers: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """An API Gateway REST (v1) proxy event, as `sam local start-api` would build it.
-    ``resource`` is the matched route ("/orders/{order_id}"); the path stays as sent."""
+    ``resource`` is the matched route ("/orders/{order_id}"); the path stays as sent;
+    ``multi_headers`` every value of a header sent more than once (``headers`` keeps the
+    last, as API Gateway's)."""
     path_only, _, query = path.partition("?")
     pairs = parse_qsl(query, keep_blank_values=True)
     multi_query: dict[str, list[str]] = {}
@@ -248,7 +321,10 @@ def proxy_event(
         "path": path_only,
         "httpMethod": method.upper(),
         "headers": all_headers,
-        "multiValueHeaders": {key: [value] for key, value in all_headers.items()},
+        "multiValueHeaders": {
+            key: list((multi_headers or {}).get(key) or [value])
+            for key, value in all_headers.items()
+        },
         "queryStringParameters": {key: values[-1] for key, values in multi_query.items()} or None,
         "multiValueQueryStringParameters": multi_query or None,
         "pathParameters": path_parameters,

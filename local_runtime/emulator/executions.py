@@ -77,19 +77,24 @@ class SagaExecutions:
         except client.exceptions.ExecutionDoesNotExist:
             raise ExecutionNotFound(f"no execution {execution_arn}") from None
 
-    def listed(self, status: str | None = None) -> list[dict[str, Any]]:
-        """ListExecutions' items, newest first; for Express, from the log."""
+    def listed(self, status: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """ListExecutions' items, newest first; for Express, from the log. With ``limit``,
+        only the newest that many: one page, so it costs the same whatever the history."""
         if self._log is not None:
-            return self._log.executions(self.state_machine_arn, status)
+            logged = self._log.executions(self.state_machine_arn, status)
+            return logged[:limit] if limit else logged
         client = self._stepfunctions()
-        request: dict[str, Any] = {"stateMachineArn": self.state_machine_arn, "maxResults": 1000}
+        request: dict[str, Any] = {
+            "stateMachineArn": self.state_machine_arn,
+            "maxResults": limit or 1000,
+        }
         if status:
             request["statusFilter"] = status
         listed: list[dict[str, Any]] = []
         while True:
             page = client.list_executions(**request)
             listed.extend(cast("list[dict[str, Any]]", page["executions"]))
-            if not page.get("nextToken"):
+            if limit or not page.get("nextToken"):
                 return listed
             request["nextToken"] = page["nextToken"]
 

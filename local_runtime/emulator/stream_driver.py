@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from collections import deque
 from datetime import UTC, datetime
@@ -42,15 +43,26 @@ from local_runtime.emulator.stream_mappings import StreamMapping, lambda_record,
 from local_runtime.emulator.template import function_arn
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from local_runtime.emulator.lambda_service import Functions
     from local_runtime.emulator.template import Template
 
 
 class StreamDriver:
-    def __init__(self, template: Template, functions: Functions) -> None:
+    def __init__(
+        self,
+        template: Template,
+        functions: Functions,
+        on_delivered: Callable[[], None] | None = None,
+    ) -> None:
+        """``on_delivered`` runs after each batch a function got (the runtime reads what
+        the publisher put on the bus then, as it arrives)."""
         self.template = template
         self.functions = functions
+        self.on_delivered = on_delivered
         self.mappings = stream_mappings(template)
+        self._stream_arns: dict[str, str] = {}
         self.discarded: list[dict[str, Any]] = []
         """Every on-failure record sent, for inspection."""
         self.enabled: dict[str, bool] = {}
@@ -58,8 +70,8 @@ class StreamDriver:
         self._streams = boto3.client("dynamodbstreams")
         self._checkpoints: dict[tuple[str, str], str] = {}
         self._lock = threading.RLock()
-        self._mapping_locks = {m.function: threading.Lock() for m in self.mappings}
-        """One per mapping: its poller and drain() never deliver the same records twice."""
+        self._mapping_locks = {mapping.function: threading.Lock() for mapping in self.mappings}
+        """One per mapping: each polls on its own, as Lambda's event source mappings do."""
         self._stop = threading.Event()
         self._pollers: list[threading.Thread] = []
         for mapping in self.mappings:
@@ -68,16 +80,36 @@ class StreamDriver:
 
     # -- driving it ----------------------------------------------------------------
 
-    def drain(self) -> int:
+    def drain(self, *, wait: float | None = None, budget: float | None = None) -> int:
         """Deliver every pending record to every mapping, until the streams are quiet.
-        Returns how many records were read."""
-        with self._lock:
+        Returns how many records were read.
+
+        ``wait``: how long to wait for a drain running in another thread (the poller's, a
+        page's) before giving up and returning 0; ``budget``: seconds after which to stop
+        between two batches, leaving the rest for the next drain. Pages pass both, so
+        they answer in bounded time with what the consumers did so far."""
+        if not self._lock.acquire(timeout=-1 if wait is None else wait):
+            return 0
+        try:
+            deadline = None if budget is None else time.monotonic() + budget
             read = 0
             while True:
-                moved = sum(self._poll_alone(mapping) for mapping in self.mappings)
-                if not moved:
-                    return read
+                moved = 0
+                for mapping in self.mappings:
+                    # A mapping its poller is polling now is left to it (it brings the
+                    # views up to date): a page never waits on a poller.
+                    lock = self._mapping_locks[mapping.function]
+                    if not lock.acquire(timeout=-1 if wait is None else wait):
+                        continue
+                    try:
+                        moved += self._poll(mapping, deadline)
+                    finally:
+                        lock.release()
                 read += moved
+                if not moved or (deadline is not None and time.monotonic() >= deadline):
+                    return read
+        finally:
+            self._lock.release()
 
     def skip_pending(self) -> None:
         """Move every mapping to the end of its stream without delivering what is there, as
@@ -93,27 +125,30 @@ class StreamDriver:
                         self._checkpoints[checkpoint] = records[-1]["dynamodb"]["SequenceNumber"]
 
     def start_polling(self, interval: float = 0.25) -> None:
-        """Poll in the background, as the mappings would on AWS (for `make serve`): each
-        mapping on its own thread, as each is its own poller there, so a slow consumer
-        never delays another's records."""
+        """Drain in the background, as the mappings would on AWS (for `make serve`): one
+        poller per mapping, so that one consumer's backlog never delays another's records
+        (on AWS each event source mapping reads the stream on its own)."""
         if self._pollers:
             return
         self._stop.clear()
 
         def poll(mapping: StreamMapping) -> None:
             while not self._stop.wait(interval):
-                try:
-                    while self._poll_alone(mapping):
-                        pass
-                except Exception:  # as Lambda's poller: this poll failed, the next one reads on
-                    logging.getLogger(__name__).exception("polling the stream failed")
+                with self._mapping_locks[mapping.function]:
+                    try:
+                        while self._poll(mapping):
+                            pass
+                    except Exception:  # as Lambda's poller: this poll failed, the next reads on
+                        logging.getLogger(__name__).exception("polling the stream failed")
 
-        for mapping in self.mappings:
-            poller = threading.Thread(
-                target=poll, args=(mapping,), daemon=True, name=f"stream-{mapping.function}"
+        self._pollers = [
+            threading.Thread(
+                target=poll, args=(m,), daemon=True, name=f"stream-driver-{m.function}"
             )
+            for m in self.mappings
+        ]
+        for poller in self._pollers:
             poller.start()
-            self._pollers.append(poller)
 
     def stop(self) -> None:
         self._stop.set()
@@ -133,8 +168,11 @@ class StreamDriver:
     # -- one mapping -----------------------------------------------------------------
 
     def stream_arn(self, table: str) -> str:
-        described = boto3.client("dynamodb").describe_table(TableName=self.template.ref(table))
-        return str(described["Table"]["LatestStreamArn"])
+        """The table's stream (one for the runtime's life: its tables are never re-created)."""
+        if table not in self._stream_arns:
+            described = boto3.client("dynamodb").describe_table(TableName=self.template.ref(table))
+            self._stream_arns[table] = str(described["Table"]["LatestStreamArn"])
+        return self._stream_arns[table]
 
     def _shards(self, stream_arn: str) -> list[str]:
         described = self._streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]
@@ -167,27 +205,33 @@ class StreamDriver:
                     "SequenceNumber"
                 ]
 
-    def _poll_alone(self, mapping: StreamMapping) -> int:
-        with self._mapping_locks[mapping.function]:
-            return self._poll(mapping)
-
-    def _poll(self, mapping: StreamMapping) -> int:
+    def _poll(self, mapping: StreamMapping, deadline: float | None = None) -> int:
         arn = self.stream_arn(mapping.table)
         read = 0
         for shard in self._shards(arn):
             records = self._read(arn, shard, self._checkpoints.get((mapping.function, shard)))
             if records and not self.enabled.get(mapping.function, True):
                 continue  # a disabled mapping keeps its place and reads on once enabled
-            wanted = [r for r in (lambda_record(r, arn) for r in records) if mapping.accepts(r)]
-            for start in range(0, len(wanted), mapping.batch_size):
-                batch = wanted[start : start + mapping.batch_size]
-                self._deliver(mapping, shard, arn, batch)
-                self._checkpoints[mapping.function, shard] = batch[-1]["dynamodb"]["SequenceNumber"]
-            if records:  # the filtered-out records are consumed too, as Lambda drops them
-                self._checkpoints[mapping.function, shard] = records[-1]["dynamodb"][
-                    "SequenceNumber"
-                ]
-            read += len(records)
+            # Filtered-out records are consumed too (Lambda drops them); a batch holds up to
+            # batch_size records that pass the filter.
+            batch: list[dict[str, Any]] = []
+            taken = 0
+            for position, raw in enumerate(records, start=1):
+                record = lambda_record(raw, arn)
+                if mapping.accepts(record):
+                    batch.append(record)
+                if len(batch) < mapping.batch_size and position < len(records):
+                    continue
+                if deadline is not None and read and time.monotonic() >= deadline:
+                    return read
+                if batch:
+                    self._deliver(mapping, shard, arn, batch)
+                self._checkpoints[mapping.function, shard] = raw["dynamodb"]["SequenceNumber"]
+                read += position - taken
+                taken = position
+                if batch and self.on_delivered is not None:
+                    self.on_delivered()
+                batch = []
         return read
 
     def _deliver(

@@ -6,6 +6,7 @@
                     selecting strings, Lambda service errors named Lambda.<code>
     express.py      Express workflows run as Step Functions runs them (moto runs them
                     as Standard ones): a correctness fix too
+    dynamodb_latency.py  DynamoDB's latency and transaction conflicts, when asked for
     start_rate.py   StartExecution's token bucket and its ThrottlingException (moto has
                     no quota)
     hooks.py        what the runtime adds on purpose (the time scale, an execution's end)
@@ -17,10 +18,18 @@ changes nothing), after checking that moto is a version they were tested on.
 
 from __future__ import annotations
 
-from local_runtime.patches import correctness, express, hooks, start_rate, versions
+from local_runtime.patches import (
+    correctness,
+    dynamodb_latency,
+    express,
+    hooks,
+    start_rate,
+    versions,
+)
 from local_runtime.patches.speed import (
     dynamodb_reads,
     dynamodb_writes,
+    events,
     moto_core,
     stepfunctions,
 )
@@ -31,6 +40,7 @@ def apply() -> None:
     left behind: each runtime has its own Lambda endpoint and executions."""
     versions.check()
     correctness.apply()
+    dynamodb_latency.apply()
     express.apply()
     start_rate.apply()
     start_rate.configure()
@@ -38,4 +48,5 @@ def apply() -> None:
     dynamodb_writes.apply()
     dynamodb_reads.apply()
     stepfunctions.apply()
+    events.apply()
     moto_core.apply()

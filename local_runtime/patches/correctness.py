@@ -13,6 +13,8 @@ documentation, not what moto accepts, decides.
    linearisable per item and a TransactWriteItems is all-or-nothing to readers;
    serialising moto's request handling (DynamoDB and DynamoDB Streams) gives the
    handlers the same. Some speed shortcuts rely on it (speed/dynamodb_reads.py).
+   DynamoDB's latency, when the runtime models it (dynamodb_latency.py), is waited
+   outside the lock: requests overlap in time as on AWS, and are applied one at a time.
 2. A task's ``States.Timeout`` carries no Cause. Step Functions records a task that
    outlasts its TimeoutSeconds with an error and no cause (the LambdaFunctionTimedOut /
    TaskTimedOut event details have none), so the error output a Catch hands on is
@@ -38,6 +40,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from local_runtime.patches import dynamodb_latency
 from local_runtime.patches.patching import patch, patch_static
 
 REQUEST_LOCK = threading.RLock()
@@ -67,8 +70,12 @@ def apply() -> None:
 
 def _serialised(original: Any) -> Any:
     def call_action(self: Any) -> Any:
-        with REQUEST_LOCK:
-            return original(self)
+        back = dynamodb_latency.before_request(self)
+        try:
+            with REQUEST_LOCK:
+                return original(self)
+        finally:
+            dynamodb_latency.after_request(back)
 
     return call_action
 

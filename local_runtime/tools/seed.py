@@ -1,7 +1,7 @@
 """Stock the sample catalog into a deployed stack's tables (or any pair of tables).
 
     python -m local_runtime seed --stack order-saga-dev
-    python -m local_runtime seed --catalog-table NAME --event-store-table NAME
+    python -m local_runtime seed --catalog-table NAME --event-store-table NAME --stock-table NAME
 
 Uses the usual AWS credentials and region. The same code stocks the local runtime for
 `make demo` and `make serve`; products that already have stock are left alone.
@@ -20,11 +20,11 @@ from order_saga.adapters.payment_gateway import SimulatedPaymentGateway
 from order_saga.service_layer.ports import Ports
 
 
-def stack_tables(stack: str) -> tuple[str, str]:
-    """(catalog table, event store table) from the stack's outputs."""
+def stack_tables(stack: str) -> tuple[str, str, str]:
+    """(catalog table, event store table, stock table) from the stack's outputs."""
     described = boto3.client("cloudformation").describe_stacks(StackName=stack)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Stacks"][0]["Outputs"]}
-    return outputs["CatalogTableName"], outputs["EventStoreTableName"]
+    return outputs["CatalogTableName"], outputs["EventStoreTableName"], outputs["StockTableName"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,16 +34,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", help="read the table names from this stack's outputs")
     parser.add_argument("--catalog-table")
     parser.add_argument("--event-store-table")
+    parser.add_argument("--stock-table")
     args = parser.parse_args(argv)
     if args.stack:
-        catalog_table, store_table = stack_tables(args.stack)
-    elif args.catalog_table and args.event_store_table:
+        catalog_table, store_table, stock_table = stack_tables(args.stack)
+    elif args.catalog_table and args.event_store_table and args.stock_table:
         catalog_table, store_table = args.catalog_table, args.event_store_table
+        stock_table = args.stock_table
     else:
-        parser.error("give --stack, or both --catalog-table and --event-store-table")
+        parser.error("give --stack, or --catalog-table, --event-store-table and --stock-table")
     dynamodb = boto3.client("dynamodb")
     ports = Ports(
-        store=DynamoDBEventStore(store_table, dynamodb),
+        store=DynamoDBEventStore(store_table, dynamodb, stock_table=stock_table),
         catalog=DynamoDBCatalog(catalog_table, dynamodb),
         gateway=SimulatedPaymentGateway(),  # unused: seeding moves no money
     )

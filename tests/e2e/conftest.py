@@ -14,12 +14,14 @@ import pytest
 import requests
 
 from local_runtime.emulator.api_gateway import LocalApiServer
+from local_runtime.emulator.store_watch import StoreWatch
 from local_runtime.emulator.template import Template
 from local_runtime.runtime import Execution, LocalRuntime
 from local_runtime.sample_catalog import ADDRESS, seed
 from local_runtime.tools.serve import mount_pages
 from order_saga.service_layer.catalog import stock_product
 from order_saga.service_layer.views import order_view, stock_level
+from tests.e2e.effects import Effects
 from tests.e2e.store_invariants import StoreInvariants
 
 if TYPE_CHECKING:
@@ -183,3 +185,18 @@ class Shop:
 @pytest.fixture
 def shop(runtime: LocalRuntime) -> Shop:
     return Shop(runtime, customer=f"cust-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture(scope="module")
+def effects(runtime: LocalRuntime) -> Effects:
+    return Effects(runtime, StoreWatch(runtime.template.ref("EventStoreTable")))
+
+
+@pytest.fixture
+def nothing_written(effects: Effects) -> Iterator[None]:
+    """Fails the test when it wrote anything (tests/e2e/effects.py)."""
+    before = effects.snapshot()
+    yield
+    after = effects.snapshot()
+    assert after["streams written"] == [], after
+    assert after | {"streams written": []} == before | {"streams written": []}

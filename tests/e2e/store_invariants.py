@@ -50,7 +50,10 @@ class StoreInvariants:
             for known in (self.checker.orders, self.checker.products, self.checker.unknown):
                 known.pop(stream_id, None)
         gateway = self.runtime.ports.gateway if self.runtime.ports else None
-        report = self.checker.report(gateway_ledger(gateway))  # type: ignore[arg-type]
+        report = self.checker.report(
+            gateway_ledger(gateway),  # type: ignore[arg-type]
+            self.checker.counters(self.store),
+        )
         report.violations += [f"the store only appends, but {r}" for r in changes.rewritten]
         if still_running:
             report.violations.append(

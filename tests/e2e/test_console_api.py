@@ -102,6 +102,9 @@ def test_the_list_shows_each_execution_once_and_filters_by_status(
     assert {r["status"] for r in failed} == {"FAILED"}
     starts = [row["start"] for row in everything]
     assert starts == sorted(starts, reverse=True)
+    assert [row["order_id"] for row in console(client, "/executions?limit=2")] == [
+        row["order_id"] for row in everything[:2]
+    ]
 
 
 def test_a_sample_order_goes_through_the_api_as_the_console_s_customer(
@@ -136,6 +139,11 @@ def test_an_unchanged_script_is_not_sent_again(client: Client) -> None:
         (("POST", "/console/api/sample-orders", [1]), 400, "MalformedJson"),
         (("GET", "/console/api/executions?status=DONE", None), 400, "InvalidStatus"),
         (("GET", "/console/api/executions/no%20such", None), 400, "InvalidOrderId"),
+        (("GET", "/console/api/executions/ord-1%0A", None), 400, "InvalidOrderId"),
+        (("GET", "/console/api/executions?limit=5.0", None), 422, "InvalidLimit"),
+        (("GET", "/console/api/executions?limit=%2B5", None), 422, "InvalidLimit"),
+        (("GET", "/console/api/executions?limit=1_0", None), 422, "InvalidLimit"),
+        (("GET", "/console/api/executions?limit=0", None), 422, "InvalidLimit"),
         (
             ("GET", f"/console/api/executions/ord-{uuid.uuid4().hex}", None),
             404,
@@ -149,12 +157,16 @@ def test_the_console_refuses_what_it_does_not_serve_by_name(
     client: Client, call: tuple[str, str, Any], status: int, error: str
 ) -> None:
     method, path, body = call
-    before = len(console(client, "/executions"))
+
+    def newest() -> list[str]:
+        return [row["order_id"] for row in console(client, "/executions?limit=1")]
+
+    before = newest()
 
     response = client.call(method, path, body)
 
     assert (response.status_code, response.json()["error"]) == (status, error)
-    assert len(console(client, "/executions")) == before  # no saga started
+    assert newest() == before  # no saga started
 
 
 def test_the_page_loads_its_scripts_and_styles_from_the_project_only(client: Client) -> None:

@@ -10,20 +10,20 @@ import json
 import urllib.error
 import urllib.request
 import uuid
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from local_runtime.emulator.store_watch import StoreWatch
+from order_saga.service_layer.ids import order_id_for
 from tests.e2e.conftest import ADDRESS
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from local_runtime.runtime import LocalRuntime
+    from tests.e2e.conftest import Shop
+    from tests.e2e.effects import Effects
 
 STEPS = [
     "ProcessPaymentFunction",
@@ -35,53 +35,12 @@ STEPS = [
     "RecordCompensationFailureFunction",
 ]
 CONSUMERS = ["NotificationsFunction", "PublisherFunction"]
-QUEUES = ["NotificationsFailureQueue", "PublisherFailureQueue", "ManualReviewQueue"]
 
 
 def nested(depth: int, leaf: Any = "o") -> Any:
     for _ in range(depth):
         leaf = {"order_id": leaf}
     return leaf
-
-
-@dataclass
-class Effects:
-    """Everything a call could have written, counted before and after it."""
-
-    runtime: LocalRuntime
-    watch: StoreWatch
-
-    def snapshot(self) -> dict[str, Any]:
-        assert self.runtime.ports is not None
-        sqs = boto3.client("sqs")
-        queued = {
-            queue: sqs.get_queue_attributes(
-                QueueUrl=self.runtime.queue_url(queue),
-                AttributeNames=["ApproximateNumberOfMessages"],
-            )["Attributes"]["ApproximateNumberOfMessages"]
-            for queue in QUEUES
-        }
-        executions = self.runtime.executions()
-        return {
-            "streams written": sorted(self.watch.changes().streams),
-            "executions": len(executions),
-            "notifications": len(self.runtime.ports.notifier.sent()),  # type: ignore[union-attr]
-            "queued": queued,
-        }
-
-
-@pytest.fixture(scope="module")
-def effects(runtime: LocalRuntime) -> Effects:
-    return Effects(runtime, StoreWatch(runtime.template.ref("EventStoreTable")))
-
-
-@pytest.fixture
-def nothing_written(effects: Effects) -> Iterator[None]:
-    before = effects.snapshot()
-    yield
-    after = effects.snapshot()
-    assert after["streams written"] == [], after
-    assert after | {"streams written": []} == before | {"streams written": []}
 
 
 def invoke(function: str, payload: bytes) -> tuple[str | None, dict[str, Any]]:
@@ -378,3 +337,147 @@ def test_the_api_refuses_hostile_requests_with_a_named_4xx_and_writes_nothing(
 
     assert (answered, answer["error"]) == (status, error), answer
     assert len(json.dumps(answer)) < 5_000
+
+
+def order_text(**changes: Any) -> str:
+    return json.dumps(order(**changes))
+
+
+DUPLICATE_KEYS = {
+    "the quantity twice": (
+        order_text().replace('"quantity": 1', '"quantity": 1, "quantity": 3'),
+        "quantity",
+    ),
+    "the payment method twice": (
+        order_text(payment_method="tok_chargeDeclined").replace(
+            '"payment_method": "tok_chargeDeclined"',
+            '"payment_method": "tok_chargeDeclined", "payment_method": "tok_visa"',
+        ),
+        "payment_method",
+    ),
+    "the city twice, in the address": (
+        order_text().replace('"city": ', '"city": "Elsewhere", "city": '),
+        "city",
+    ),
+    "the items twice": (order_text().replace('{"items": ', '{"items": [], "items": '), "items"),
+}
+
+
+@pytest.mark.usefixtures("nothing_written")
+@pytest.mark.parametrize(("body", "key"), list(DUPLICATE_KEYS.values()), ids=list(DUPLICATE_KEYS))
+def test_a_body_with_a_key_twice_is_malformed_json_naming_the_key(
+    runtime: LocalRuntime, body: str, key: str
+) -> None:
+    status, answer, _ = runtime.api("POST", "/orders", body, CUSTOMER)
+
+    assert (status, answer["error"]) == (400, "MalformedJson"), answer
+    assert f"'{key}' appears twice" in answer["message"]
+
+
+@pytest.mark.usefixtures("nothing_written")
+def test_a_cancel_body_with_a_key_twice_is_malformed_json(runtime: LocalRuntime) -> None:
+    status, answer, _ = runtime.api(
+        "POST", "/orders/ord-none/cancel", '{"reason": "a", "reason": "b"}', CUSTOMER
+    )
+
+    assert (status, answer["error"]) == (400, "MalformedJson")
+
+
+CONTROLS = {
+    "a NUL in the street": ("street", "1 Main\x00St"),
+    "CR/LF in the city": ("city", "Seattle\r\nX-Injected: 1"),
+    "a trailing newline in the city": ("city", "Seattle\n"),
+    "a right-to-left override in the city": ("city", "Sea\u202eelttle"),
+    "a left-to-right isolate in the state": ("state", "W\u2066A"),
+    "a C1 control in the street": ("street", "1 Main\x85St"),
+    "a tab in the state": ("state", "W\tA"),
+    "DEL in the street": ("street", "1 Main\x7fSt"),
+}
+
+
+@pytest.mark.usefixtures("nothing_written")
+@pytest.mark.parametrize(("field", "value"), list(CONTROLS.values()), ids=list(CONTROLS))
+def test_free_text_with_a_control_character_is_refused_naming_the_field(
+    runtime: LocalRuntime, field: str, value: str
+) -> None:
+    body = order(shipping_address={**ADDRESS, field: value})
+
+    status, answer, _ = runtime.api("POST", "/orders", body, CUSTOMER)
+
+    assert (status, answer["error"]) == (422, "InvalidRequest"), answer
+    assert [d["field"] for d in answer["details"]] == [f"shipping_address.{field}"]
+    assert "control" in answer["details"][0]["reason"]
+
+
+@pytest.mark.usefixtures("nothing_written")
+@pytest.mark.parametrize("reason", ["changed\nmy mind", "\u202edniM", "x\x00"])
+def test_a_cancel_reason_with_a_control_character_is_refused(
+    runtime: LocalRuntime, reason: str
+) -> None:
+    status, answer, _ = runtime.api("POST", "/orders/ord-none/cancel", {"reason": reason}, CUSTOMER)
+
+    assert (status, answer["error"]) == (422, "InvalidRequest"), answer
+    assert [d["field"] for d in answer["details"]] == ["reason"]
+
+
+@pytest.mark.parametrize(
+    "limit", ["5.0", "+5", "1_0", " 5", "5 ", "0x5", "-1", "0", "101", "", "5e0", "\u0665"]
+)
+def test_a_query_parameter_is_a_decimal_digit_integer_in_range_or_422(
+    runtime: LocalRuntime, limit: str
+) -> None:
+    status, answer, _ = runtime.api("GET", f"/products?limit={quote(limit)}", None, CUSTOMER)
+
+    assert (status, answer["error"]) == (422, "InvalidRequest"), answer
+    assert [d["field"] for d in answer["details"]] == ["limit"]
+
+
+def test_a_query_parameter_in_decimal_digits_is_taken(runtime: LocalRuntime) -> None:
+    status, answer, _ = runtime.api("GET", "/products?limit=2", None, CUSTOMER)
+
+    assert status == 200 and len(answer["products"]) <= 2
+
+
+def test_an_operator_s_cancellation_names_the_operator_to_operators_and_the_shop_to_the_customer(
+    shop: Shop,
+) -> None:
+    runtime = shop.runtime
+    product = shop.product("5.00", 5)
+    customer = {"X-Customer-Id": f"cust-{uuid.uuid4().hex[:8]}"}
+    operator_id = f"ops-{uuid.uuid4().hex[:8]}"
+    operator = {"X-Customer-Id": operator_id, "X-Role": "operator"}
+    key = {"Idempotency-Key": f"k-{uuid.uuid4().hex[:12]}"}
+    order_id = order_id_for(customer["X-Customer-Id"], key["Idempotency-Key"])
+    # the saga waits at its first step, so the cancellation always comes before it moves on
+    release = runtime.functions.hold(
+        "ProcessPaymentFunction",
+        when=lambda p: isinstance(p, dict) and p.get("order_id") == order_id,
+    )
+    body = order(items=[{"product_id": product, "quantity": 1}])
+    status, placed, _ = runtime.api("POST", "/orders", body, customer | key)
+    assert status == 202, placed
+
+    try:
+        cancelled, _, _ = runtime.api(
+            "POST", f"/orders/{order_id}/cancel", {"reason": "fraud check"}, operator
+        )
+    finally:
+        release.set()
+    assert cancelled == 202
+    assert runtime.wait(order_id).status == "FAILED"
+
+    # the event records who, and operators see it
+    _, staff_view, _ = runtime.api("GET", f"/orders/{order_id}", None, operator)
+    _, staff_events, _ = runtime.api("GET", f"/orders/{order_id}/events", None, operator)
+    requested = next(e for e in staff_events["events"] if e["type"] == "CancellationRequested")
+    assert staff_view["cancellation_requested"]["requested_by"] == f"operator {operator_id}"
+    assert (requested["data"]["requested_by"], requested["data"]["requested_by_role"]) == (
+        operator_id,
+        "operator",
+    )
+    # the customer sees that the shop cancelled, never who, in the order or its history
+    _, own_view, _ = runtime.api("GET", f"/orders/{order_id}", None, customer)
+    _, own_events, _ = runtime.api("GET", f"/orders/{order_id}/events", None, customer)
+    assert own_view["cancellation_requested"]["requested_by"] == "shop"
+    assert own_view["cancellation_detail"] == "requested by the shop: fraud check"
+    assert operator_id not in json.dumps(own_view) + json.dumps(own_events)

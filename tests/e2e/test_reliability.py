@@ -18,6 +18,7 @@ import pytest
 
 from local_runtime.emulator.clock import set_time_scale, time_scale
 from local_runtime.emulator.faults import Fault
+from local_runtime.patches.dynamodb_latency import set_latency
 from local_runtime.tools import reliability
 from order_saga import bootstrap
 from order_saga.adapters.event_store import EventStore
@@ -29,9 +30,14 @@ from order_saga.service_layer.views import order_view
 from tests.e2e.conftest import ADDRESS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
-    from order_saga.adapters.event_store import RecordedEvent, Snapshot, StreamAppend
+    from order_saga.adapters.event_store import (
+        RecordedEvent,
+        Snapshot,
+        StockChange,
+        StreamAppend,
+    )
     from tests.e2e.conftest import Client, Shop
 
 HAPPY_PATH = ["ProcessPayment", "ReserveInventory", "ConfirmOrder"]
@@ -85,6 +91,32 @@ def test_orders_rushing_one_product_never_oversell_and_each_gets_stock_or_is_ref
     assert result.available < result.smallest_refused
 
 
+@pytest.fixture
+def dynamodb_latency() -> Iterator[float]:
+    """DynamoDB's latency modelled (local_runtime/patches/dynamodb_latency.py): requests
+    overlap, and a transaction on an item another is committing is cancelled."""
+    set_latency(0.05)
+    try:
+        yield 0.05
+    finally:
+        set_latency(0.0)
+
+
+@pytest.mark.usefixtures("deployed_time", "bulk", "dynamodb_latency")
+def test_with_dynamodb_latency_a_rush_on_one_product_cancels_no_order_for_contention(
+    shop: Shop,
+) -> None:
+    result = reliability.contention_run(shop.runtime, orders=48, units=30, seed=41, workers=48)
+
+    assert result.sold + result.available == 30
+    assert result.available >= 0
+    assert {(o.status, o.reason) for o in result.outcomes} <= {
+        ("CONFIRMED", None),
+        ("CANCELLED", "OutOfStock"),
+    }
+    assert result.smallest_refused is None or result.available < result.smallest_refused
+
+
 # -- two writers on one order -------------------------------------------------------------------
 
 
@@ -115,9 +147,16 @@ class RaceOnLoad(EventStore):
         return records
 
     def append_streams(
-        self, appends: Sequence[StreamAppend], *, correlation_id: str
+        self,
+        appends: Sequence[StreamAppend],
+        *,
+        correlation_id: str,
+        stock: Sequence[StockChange] = (),
     ) -> list[RecordedEvent]:
-        return self.inner.append_streams(appends, correlation_id=correlation_id)
+        return self.inner.append_streams(appends, correlation_id=correlation_id, stock=stock)
+
+    def stock_levels(self, product_ids: Iterable[str]) -> dict[str, int]:
+        return self.inner.stock_levels(product_ids)
 
     def stream_ids(self, prefix: str = "") -> list[str]:
         return self.inner.stream_ids(prefix)
@@ -128,7 +167,7 @@ class RaceOnLoad(EventStore):
     def save_snapshot(self, snapshot: Snapshot) -> bool:
         return self.inner.save_snapshot(snapshot)
 
-    def _write(self, records: list[RecordedEvent]) -> None:
+    def _write(self, records: list[RecordedEvent], stock: Sequence[StockChange] = ()) -> None:
         raise AssertionError("writes go to the inner store")
 
 

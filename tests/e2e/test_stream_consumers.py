@@ -91,10 +91,12 @@ def test_every_event_of_an_order_is_published_once_in_the_documented_schema(shop
     assert sorted((e["detail"]["version"], e["detail-type"]) for e in own) == [
         (r.version, r.event_type) for r in stored
     ]
-    stock = sorted(
-        e["detail"]["data"]["product_id"] for e in events if e["detail-type"] == "StockReserved"
+    # the stock it took is published with the order: its InventoryReserved's lines
+    (reserved,) = [e for e in events if e["detail-type"] == "InventoryReserved"]
+    lines = sorted(
+        (line["product_id"], line["quantity"]) for line in reserved["detail"]["data"]["lines"]
     )
-    assert stock == sorted([beans, kettle])
+    assert lines == sorted([(beans, 2), (kettle, 1)])
 
 
 def test_a_batch_delivered_again_neither_notifies_nor_publishes_again(shop: Shop) -> None:

@@ -15,13 +15,16 @@ from jsonschema import Draft202012Validator
 from order_saga.adapters.event_publisher import RecordingEventPublisher
 from order_saga.adapters.event_store import InMemoryEventStore
 from order_saga.domain.events import EVENT_TYPES
+from order_saga.service_layer.ports import Ports
 from order_saga.service_layer.publishing import publish
+from order_saga.service_layer.repository import load_stock, product_stream
 from schemas.build import PATH, render
 from tests.unit.sagas import (
     cancelled_by_customer,
     every_path,
     in_manual_review,
     in_memory_ports,
+    legacy_product,
     released,
 )
 
@@ -53,11 +56,24 @@ def events() -> list[dict[str, Any]]:
     released(ports)
     in_manual_review(ports)
     cancelled_by_customer(ports)
+    held_the_old_way(ports)
     assert isinstance(ports.store, InMemoryEventStore)
     for stream_id in ports.store.stream_ids():
         for record in ports.store.load(stream_id):
             publish(record, ports)
     return [delivered(entry) for entry in publisher.entries]
+
+
+def held_the_old_way(ports: Ports) -> None:
+    """A product's stream as stores before the stock counters hold it: a reservation and
+    its release on the product's own stream."""
+    product = legacy_product(ports, "1.00", 3)
+    stock = load_stock(ports.store, product)
+    stock.reserve("order-old", 1)
+    stock.release("order-old")
+    ports.store.append(
+        product_stream(product), stock.version, tuple(stock.pending), correlation_id="order-old"
+    )
 
 
 def errors(event: dict[str, Any]) -> list[str]:
@@ -106,7 +122,7 @@ def _first(events: list[dict[str, Any]], detail_type: str) -> dict[str, Any]:
         ),
         ("OrderCreated", lambda e: e["detail"]["data"].update(total="12.5"), "does not match"),
         ("OrderCancelled", lambda e: e["detail"]["data"].pop("reason"), "'reason' is a required"),
-        ("StockReserved", lambda e: e["detail"].update(stream_id="stock-1"), "does not match"),
+        ("StockAdded", lambda e: e["detail"].update(stream_id="stock-1"), "does not match"),
     ],
 )
 def test_the_schema_refuses_an_event_that_breaks_the_contract(

@@ -19,7 +19,12 @@ from local_runtime import patches
 from local_runtime.emulator.tables import create_tables
 from local_runtime.emulator.template import Template
 from order_saga.adapters.dynamodb_event_store import DynamoDBEventStore, item_from_record
-from order_saga.adapters.event_store import InMemoryEventStore, RecordedEvent, StreamAppend
+from order_saga.adapters.event_store import (
+    InMemoryEventStore,
+    RecordedEvent,
+    StockChange,
+    StreamAppend,
+)
 from order_saga.domain.events import (
     OrderConfirmed,
     OrderCreated,
@@ -29,7 +34,7 @@ from order_saga.domain.events import (
     StockReserved,
 )
 from order_saga.domain.values import Address, OrderItem
-from order_saga.errors import ConcurrencyError, StorageError
+from order_saga.errors import ConcurrencyError, InsufficientStock, StorageError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -392,6 +397,133 @@ class EventStoreContract:
         assert loaded is not None
         assert (loaded.version, loaded.state) == (300, {"available": 4})
 
+    # -- stock counters, changed with the events --------------------------------------------
+
+    def test_a_counter_opens_with_its_events_and_reads_back(self, store: EventStore) -> None:
+        product = new_id()
+        stream = f"product#{product}"
+        added = [StockAdded(product_id=product, quantity=5)]
+
+        store.append_streams(
+            [StreamAppend(stream, 0, added)],
+            correlation_id="t",
+            stock=[StockChange.open(product, 5)],
+        )
+
+        assert store.stock_levels([product, new_id()]) == {product: 5}
+
+    def test_a_counter_opened_twice_conflicts_and_writes_nothing(self, store: EventStore) -> None:
+        product = new_id()
+        store.append_streams(
+            [StreamAppend(f"order#{new_id()}", 0, [created(new_id())])],
+            correlation_id="t",
+            stock=[StockChange.open(product, 5)],
+        )
+        other = f"order#{new_id()}"
+
+        with pytest.raises(ConcurrencyError):
+            store.append_streams(
+                [StreamAppend(other, 0, [created(new_id())])],
+                correlation_id="t",
+                stock=[StockChange.open(product, 9)],
+            )
+
+        assert store.stock_levels([product]) == {product: 5}
+        assert store.load(other) == []
+
+    def test_takes_are_all_or_nothing_and_a_refusal_says_what_is_available(
+        self, store: EventStore
+    ) -> None:
+        a, b, missing = new_id(), new_id(), new_id()
+        for product, units in ((a, 5), (b, 1)):
+            store.append_streams(
+                [
+                    StreamAppend(
+                        f"product#{product}", 0, [StockAdded(product_id=product, quantity=units)]
+                    )
+                ],
+                correlation_id="t",
+                stock=[StockChange.open(product, units)],
+            )
+        order = f"order#{new_id()}"
+
+        with pytest.raises(InsufficientStock) as refused:
+            store.append_streams(
+                [StreamAppend(order, 0, [created(new_id())])],
+                correlation_id="t",
+                stock=[
+                    StockChange.take(a, 2),
+                    StockChange.take(b, 2),
+                    StockChange.take(missing, 1),
+                ],
+            )
+
+        assert refused.value.available == {b: 1, missing: None}
+        assert store.stock_levels([a, b, missing]) == {a: 5, b: 1}
+        assert store.load(order) == []
+
+        store.append_streams(
+            [StreamAppend(order, 0, [created(new_id())])],
+            correlation_id="t",
+            stock=[StockChange.take(a, 2), StockChange.take(b, 1)],
+        )
+        assert store.stock_levels([a, b]) == {a: 3, b: 0}
+
+    def test_giving_back_needs_a_counter_and_adds_to_it(self, store: EventStore) -> None:
+        a, missing = new_id(), new_id()
+        store.append_streams(
+            [StreamAppend(f"product#{a}", 0, [StockAdded(product_id=a, quantity=1)])],
+            correlation_id="t",
+            stock=[StockChange.open(a, 1)],
+        )
+        order = f"order#{new_id()}"
+
+        with pytest.raises(InsufficientStock) as refused:
+            store.append_streams(
+                [StreamAppend(order, 0, [created(new_id())])],
+                correlation_id="t",
+                stock=[StockChange.give(missing, 2)],
+            )
+        store.append_streams(
+            [StreamAppend(order, 0, [created(new_id())])],
+            correlation_id="t",
+            stock=[StockChange.give(a, 2)],
+        )
+
+        assert refused.value.available == {missing: None}
+        assert store.stock_levels([a, missing]) == {a: 3}
+
+    def test_takes_racing_for_the_last_units_never_oversell(self, store: EventStore) -> None:
+        product = new_id()
+        store.append_streams(
+            [StreamAppend(f"product#{product}", 0, [StockAdded(product_id=product, quantity=3)])],
+            correlation_id="t",
+            stock=[StockChange.open(product, 3)],
+        )
+        outcomes: list[str] = []
+        barrier = threading.Barrier(8)
+
+        def reserve() -> None:
+            barrier.wait()
+            try:
+                store.append_streams(
+                    [StreamAppend(f"order#{new_id()}", 0, [created(new_id())])],
+                    correlation_id="race",
+                    stock=[StockChange.take(product, 1)],
+                )
+                outcomes.append("took")
+            except InsufficientStock:
+                outcomes.append("short")
+
+        threads = [threading.Thread(target=reserve) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        assert sorted(outcomes) == ["short"] * 5 + ["took"] * 3
+        assert store.stock_levels([product]) == {product: 0}
+
 
 class TestInMemoryEventStore(EventStoreContract):
     @pytest.fixture
@@ -412,6 +544,7 @@ class TestDynamoDBEventStore(EventStoreContract):
                 client,
                 clock=fixed_clock,
                 snapshot_table=tables["SnapshotTable"],
+                stock_table=tables["StockTable"],
             )
 
     def test_the_table_streams_new_images_for_the_async_consumers(

@@ -20,7 +20,7 @@ from order_saga.adapters.payment_gateway import SimulatedPaymentGateway
 from order_saga.domain.events import StockReserved
 from order_saga.service_layer.ports import Ports
 from order_saga.service_layer.repository import product_stream
-from tests.unit.sagas import every_path, in_manual_review, product
+from tests.unit.sagas import every_path, in_manual_review, legacy_product, product
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -33,12 +33,16 @@ def ports(monkeypatch: pytest.MonkeyPatch) -> Iterator[Ports]:
     with mock_aws():
         client = boto3.client("dynamodb")
         tables = create_tables(Template(), client, prefix=f"cli-{uuid.uuid4().hex[:8]}-")
-        store = DynamoDBEventStore(tables["EventStoreTable"], client)
+        store = DynamoDBEventStore(
+            tables["EventStoreTable"], client, stock_table=tables["StockTable"]
+        )
         yield Ports(store=store, catalog=InMemoryCatalog(), gateway=SimulatedPaymentGateway())
 
 
-def table(ports: Ports) -> str:
-    return ports.store.table_name  # type: ignore[attr-defined,no-any-return]
+def table(ports: Ports) -> list[str]:
+    """The command line's arguments naming the store's tables."""
+    store = ports.store
+    return ["--table", store.table_name, "--stock-table", store.stock_table]  # type: ignore[attr-defined]
 
 
 def test_a_store_every_saga_path_wrote_passes_and_lists_its_manual_review(
@@ -47,7 +51,7 @@ def test_a_store_every_saga_path_wrote_passes_and_lists_its_manual_review(
     every_path(ports)
     waiting = in_manual_review(ports)
 
-    assert main(["--table", table(ports)]) == 0
+    assert main(table(ports)) == 0
 
     out = capsys.readouterr().out
     assert "orders          4 (CANCELLED 2, PAYMENT_COMPLETED 1, SHIPPED 1)" in out
@@ -58,7 +62,7 @@ def test_a_store_every_saga_path_wrote_passes_and_lists_its_manual_review(
 def test_a_store_with_stock_held_by_no_order_exits_1_naming_it(
     ports: Ports, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sku = product(ports, "2.00", 3)
+    sku = legacy_product(ports, "2.00", 3)
     ports.store.append(
         product_stream(sku),
         1,
@@ -66,6 +70,22 @@ def test_a_store_with_stock_held_by_no_order_exits_1_naming_it(
         correlation_id="ghost",
     )
 
-    assert main(["--table", table(ports)]) == 1
+    assert main(table(ports)) == 1
 
     assert f"product {sku}: 2 held by order ghost, which does not exist" in capsys.readouterr().out
+
+
+def test_a_counter_the_events_do_not_account_for_exits_1_naming_it(
+    ports: Ports, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sku = product(ports, "2.00", 3)
+    client = boto3.client("dynamodb")
+    client.put_item(
+        TableName=ports.store.stock_table,  # type: ignore[attr-defined]
+        Item={"product_id": {"S": sku}, "available": {"N": "5"}},
+    )
+
+    assert main(table(ports)) == 1
+
+    out = capsys.readouterr().out
+    assert f"product {sku}: added 3 is not available 5 + kept 0 + in manual review 0" in out

@@ -31,12 +31,16 @@ def test_seeding_stocks_the_sample_catalog_once_however_often_it_runs(
             tables["CatalogTable"],
             "--event-store-table",
             tables["EventStoreTable"],
+            "--stock-table",
+            tables["StockTable"],
         ]
 
         assert seed.main(arguments) == 0
         assert seed.main(arguments) == 0
 
-        store = DynamoDBEventStore(tables["EventStoreTable"], client)
+        store = DynamoDBEventStore(
+            tables["EventStoreTable"], client, stock_table=tables["StockTable"]
+        )
         catalog = DynamoDBCatalog(tables["CatalogTable"], client)
         for product_id, name, price, quantity in SAMPLE_PRODUCTS:
             assert stock_level(store, product_id) == quantity

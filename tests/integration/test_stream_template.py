@@ -16,7 +16,7 @@ from local_runtime.emulator.template import ROOT, Template
 from order_saga.bootstrap import FAILURE_QUEUE_VARIABLES
 
 TEMPLATE = Template()
-CONSUMERS = ("NotificationsFunction", "PublisherFunction", "SagaStarterFunction")
+CONSUMERS = ("NotificationsFunction", "PublisherFunction", "ViewsFunction", "SagaStarterFunction")
 
 
 def props(logical_id: str) -> dict[str, Any]:

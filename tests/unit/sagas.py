@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from order_saga.adapters.catalog import InMemoryCatalog
+from order_saga.adapters.catalog import InMemoryCatalog, Product
 from order_saga.adapters.dynamodb_event_store import item_from_record
 from order_saga.adapters.event_store import InMemoryEventStore
 from order_saga.adapters.payment_gateway import SimulatedPaymentGateway
@@ -30,6 +30,7 @@ from order_saga.domain.commands import (
     ReserveInventory,
     ShipOrder,
 )
+from order_saga.domain.events import StockAdded
 from order_saga.domain.values import Address
 from order_saga.errors import OutOfStock, PaymentDeclined
 from order_saga.service_layer.catalog import stock_product
@@ -44,7 +45,7 @@ from order_saga.service_layer.orders import (
 )
 from order_saga.service_layer.payments import process_payment, refund_payment
 from order_saga.service_layer.ports import Ports
-from order_saga.service_layer.repository import order_stream
+from order_saga.service_layer.repository import order_stream, product_stream
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -70,6 +71,20 @@ def in_memory_ports() -> Ports:
 def product(ports: Ports, price: str, stock: int) -> str:
     product_id = f"sku-{uuid.uuid4().hex[:12]}"
     stock_product(ports, product_id, product_id, Decimal(price), stock)
+    return product_id
+
+
+def legacy_product(ports: Ports, price: str, stock: int) -> str:
+    """A product stocked as before the stock counters: StockAdded on its stream, no counter
+    (the first reservation, release or restock opens one)."""
+    product_id = f"sku-{uuid.uuid4().hex[:12]}"
+    ports.catalog.put(Product(product_id=product_id, name=product_id, unit_price=Decimal(price)))
+    ports.store.append(
+        product_stream(product_id),
+        0,
+        [StockAdded(product_id=product_id, quantity=stock)],
+        correlation_id=product_id,
+    )
     return product_id
 
 

@@ -24,6 +24,7 @@ from order_saga.service_layer.dependencies import (
     PaymentDependencies,
     PublisherDependencies,
     StepDependencies,
+    ViewsDependencies,
 )
 from order_saga.service_layer.ports import Ports
 
@@ -36,7 +37,10 @@ ROOT = Path(__file__).resolve().parents[2]
         (StepDependencies, {"EVENT_STORE_TABLE"}),
         (PaymentDependencies, {"EVENT_STORE_TABLE"}),
         (InventoryDependencies, {"EVENT_STORE_TABLE"}),
-        (ApiDependencies, {"EVENT_STORE_TABLE", "CATALOG_TABLE", "IDEMPOTENCY_TABLE"}),
+        (
+            ApiDependencies,
+            {"EVENT_STORE_TABLE", "CATALOG_TABLE", "IDEMPOTENCY_TABLE", "READ_MODEL_TABLE"},
+        ),
         (
             NotificationsDependencies,
             {
@@ -49,6 +53,15 @@ ROOT = Path(__file__).resolve().parents[2]
         (
             PublisherDependencies,
             {"EVENT_BUS_NAME", "IDEMPOTENCY_TABLE", "PUBLISHER_FAILURE_QUEUE_URL"},
+        ),
+        (
+            ViewsDependencies,
+            {
+                "EVENT_STORE_TABLE",
+                "READ_MODEL_TABLE",
+                "IDEMPOTENCY_TABLE",
+                "VIEWS_FAILURE_QUEUE_URL",
+            },
         ),
     ],
 )

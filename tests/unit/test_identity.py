@@ -116,8 +116,3 @@ def test_iam_operators_are_sessions_of_the_operator_role_in_its_account() -> Non
 def test_an_iam_request_without_a_caller_is_refused() -> None:
     with pytest.raises(Unauthenticated):
         caller(event(), IAM)
-
-
-def test_a_caller_is_named_in_the_history_by_role() -> None:
-    assert Caller("cust-1").name == "cust-1"
-    assert Caller("ops-1", operator=True).name == "operator ops-1"

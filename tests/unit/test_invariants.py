@@ -34,6 +34,7 @@ from tests.unit.sagas import (
     every_path,
     in_manual_review,
     in_memory_ports,
+    legacy_product,
     place,
     product,
     released,
@@ -73,6 +74,12 @@ def records(stream_id: str, *events: DomainEvent, versions: list[int] | None = N
 
 def whole_store(ports: Ports) -> dict[str, list[RecordedEvent]]:
     return {stream: ports.store.load(stream) for stream in ports.store.stream_ids()}
+
+
+def counters(ports: Ports) -> dict[str, int]:
+    """Every product's stock counter."""
+    products = [s.removeprefix("product#") for s in ports.store.stream_ids("product#")]
+    return ports.store.stock_levels(products)
 
 
 def test_every_path_the_saga_takes_leaves_a_store_that_keeps_every_invariant() -> None:
@@ -158,7 +165,7 @@ def test_a_refund_recorded_twice_is_money_created_and_an_event_twice() -> None:
 
 def test_a_reservation_beyond_the_stock_is_an_oversell() -> None:
     ports = in_memory_ports()
-    sku = product(ports, "2.00", 1)
+    sku = legacy_product(ports, "2.00", 1)
     order_id = place(ports, [(sku, 2)])
     append(ports, product_stream(sku), StockReserved(product_id=sku, order_id=order_id, quantity=2))
 
@@ -173,7 +180,7 @@ def test_a_reservation_beyond_the_stock_is_an_oversell() -> None:
 
 def test_stock_held_for_an_order_that_does_not_exist_is_stock_lost() -> None:
     ports = in_memory_ports()
-    sku = product(ports, "2.00", 5)
+    sku = legacy_product(ports, "2.00", 5)
     append(ports, product_stream(sku), StockReserved(product_id=sku, order_id="ghost", quantity=1))
 
     report = check_store(ports.store)
@@ -243,7 +250,7 @@ def test_checking_again_reloads_only_the_streams_named_and_agrees_with_a_full_ch
     checker = InvariantChecker()
     first = place(ports, [(product(ports, "5.00", 3), 1)])
     checker.refresh(ports.store)
-    assert checker.report().violations == [
+    assert checker.report(counters=checker.counters(ports.store)).violations == [
         f"order {first} is stuck in PENDING (not in manual review)"
     ]
 
@@ -253,7 +260,32 @@ def test_checking_again_reloads_only_the_streams_named_and_agrees_with_a_full_ch
     checker.refresh(ports.store, [order_stream(first), order_stream(second)])
     checker.refresh(ports.store, [s for s in ports.store.stream_ids() if s.startswith("product#")])
 
-    incremental = checker.report(gateway_ledger(gateway(ports)))
-    full = check(whole_store(ports), gateway_ledger(gateway(ports)))
+    incremental = checker.report(gateway_ledger(gateway(ports)), checker.counters(ports.store))
+    full = check(whole_store(ports), gateway_ledger(gateway(ports)), counters(ports))
     assert incremental.ok and full.ok
     assert incremental.summary() == full.summary()
+
+
+def test_the_read_model_holds_every_order_with_the_store_status_and_nothing_else() -> None:
+    from order_saga.adapters.read_model import InMemoryReadModel
+    from order_saga.service_layer.projection import rebuild
+
+    ports = in_memory_ports()
+    orders = every_path(ports)
+    model = InMemoryReadModel()
+    rebuild(ports.store, model)
+    assert check_store(ports.store, read_model=model.scan()).ok
+
+    shipped = model.get(orders["shipped"])
+    model.put(dataclasses.replace(shipped, status="CONFIRMED"), rewrite=True)
+    model.delete(orders["declined"])
+    model.put(dataclasses.replace(shipped, order_id="ord-nowhere"))
+    found = check_store(ports.store, read_model=model.scan()).violations
+
+    assert sorted(found) == sorted(
+        [
+            f"read model: order {orders['declined']} (CANCELLED) is missing",
+            f"read model: order {orders['shipped']} is CONFIRMED there, SHIPPED in the store",
+            "read model: order ord-nowhere is not in the store",
+        ]
+    )

@@ -41,7 +41,8 @@ from order_saga.errors import (
 )
 from order_saga.service_layer import inventory, orders, payments
 from order_saga.service_layer.ports import Ports
-from order_saga.service_layer.repository import load_order, load_stock, order_stream
+from order_saga.service_layer.repository import load_order, order_stream
+from order_saga.service_layer.views import stock_level
 
 S = OrderStatus
 STOCK = 10
@@ -147,7 +148,7 @@ def test_a_forward_step_past_the_deadline_raises_saga_timed_out_and_writes_nothi
     assert gateway_ledger(gateway) == ledger_before
     assert gateway.calls == calls_before
     assert load_order(ports.store, order.order_id).status is STATUS_AT[stage]
-    assert load_stock(ports.store, order.product_id).available == (
+    assert stock_level(ports.store, order.product_id) == (
         STOCK - QUANTITY if stage == "reserved" else STOCK
     )
 
@@ -391,7 +392,7 @@ def test_compensating_a_finished_order_moves_no_money_or_stock_and_cancel_keeps_
     assert written(ports) == before
     assert gateway_ledger(gateway) == ledger_before
     assert gateway.net_charged_for(order.order_id) == kept.total
-    assert load_stock(ports.store, order.product_id).available == STOCK - QUANTITY
+    assert stock_level(ports.store, order.product_id) == STOCK - QUANTITY
     assert load_order(ports.store, order.order_id).status is STATUS_AT[stage]
 
 

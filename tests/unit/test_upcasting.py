@@ -11,7 +11,13 @@ import pytest
 
 from order_saga.adapters.event_publisher import event_detail
 from order_saga.adapters.event_store import InMemoryEventStore, RecordedEvent
-from order_saga.domain.events import EVENT_TYPES, DomainEvent, PaymentFailed, event_from_data
+from order_saga.domain.events import (
+    EVENT_TYPES,
+    CancellationRequested,
+    DomainEvent,
+    PaymentFailed,
+    event_from_data,
+)
 from order_saga.domain.order import Order
 from order_saga.domain.payment import PaymentStatus
 from order_saga.domain.upcasting import missing_upcasters, upcast
@@ -111,3 +117,18 @@ def test_an_old_event_in_the_in_memory_store_rebuilds_the_order_and_stays_as_wri
     published = event_detail(records[2])
     assert published["schema_version"] == 2
     assert published["data"] == {**V1_ABANDONED, "declined": False}
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [("operator ops-7", ("ops-7", "operator")), ("cust-1", ("cust-1", "customer"))],
+)
+def test_a_version_1_cancellation_request_reads_with_who_and_their_role(
+    written: str, read: tuple[str, str]
+) -> None:
+    stored = {"order_id": "order-1", "requested_by": written, "reason": "late"}
+
+    event = event_from_data("CancellationRequested", stored, 1)
+
+    assert isinstance(event, CancellationRequested)
+    assert (event.requested_by, event.requested_by_role, event.reason) == (*read, "late")

@@ -28,6 +28,7 @@ from order_saga.domain.events import (
     PaymentProcessing,
     PaymentRefunded,
     StockAdded,
+    StockCounterOpened,
     StockReleased,
     StockReserved,
     event_from_data,
@@ -203,6 +204,7 @@ SAMPLE_EVENTS: list[DomainEvent] = [
     StockAdded(product_id="sku-a", quantity=10),
     StockReserved(product_id="sku-a", order_id="order-1", quantity=2),
     StockReleased(product_id="sku-a", order_id="order-1", quantity=2),
+    StockCounterOpened(product_id="sku-a", available=10, held=0),
 ]
 
 

@@ -23,6 +23,7 @@ FAILURE_QUEUE_VARIABLES = {
     "notifications": "NOTIFICATIONS_FAILURE_QUEUE_URL",
     "publisher": "PUBLISHER_FAILURE_QUEUE_URL",
     "saga_starter": "SAGA_STARTER_FAILURE_QUEUE_URL",
+    "views": "VIEWS_FAILURE_QUEUE_URL",
 }
 PAYMENT_GATEWAYS = ("simulated",)
 
@@ -39,6 +40,7 @@ VARIABLES: dict[str, Callable[[Mapping[str, str]], tuple[str, ...]]] = {
     "publisher": lambda env: ("EVENT_BUS_NAME",),
     "recent_orders": lambda env: ("EVENT_STORE_TABLE",),
     "launcher": lambda env: ("STATE_MACHINE_ARN",),
+    "read_model": lambda env: ("READ_MODEL_TABLE",),
 }
 """Adapter -> the variables it cannot be built without (the others have defaults)."""
 
@@ -89,6 +91,7 @@ class EnvironmentAdapters:
                 self.env["EVENT_STORE_TABLE"],
                 self.dynamodb,
                 snapshot_table=self.env.get("SNAPSHOT_TABLE"),
+                stock_table=self.env.get("STOCK_TABLE"),
             ),
         )
 
@@ -183,6 +186,16 @@ class EnvironmentAdapters:
         return self._once("publisher", build)
 
     @property
+    def read_model(self) -> Any:
+        from order_saga.adapters.read_model import DynamoDBReadModel
+
+        self._require("read_model")
+        return self._once(
+            "read_model",
+            lambda: DynamoDBReadModel(self.env["READ_MODEL_TABLE"], self.dynamodb),
+        )
+
+    @property
     def failure_queues(self) -> _FailureQueues:
         return _FailureQueues(self)
 
@@ -191,7 +204,7 @@ class EnvironmentAdapters:
         which runs every function in one process)."""
         optional = {
             name: getattr(self, name)
-            for name in ("idempotency", "notifier", "publisher")
+            for name in ("idempotency", "notifier", "publisher", "read_model")
             if not [v for v in VARIABLES[name](self.env) if not self.env.get(v)]
         }
         queues = {

@@ -96,6 +96,10 @@ class InvalidRequest(SagaError):
     """An input failed validation before anything ran; nothing was written."""
 
 
+class InvalidCursor(InvalidRequest):
+    """A list's cursor is not one the API gave out, or it continues another list."""
+
+
 # -- transient errors: the state machine retries these with backoff and jitter --
 
 
@@ -111,11 +115,31 @@ class ConcurrencyError(TransientError):
     """Another writer appended to one of the streams first; reload and try again."""
 
 
+class StockContended(TransientError):
+    """A product's stock counter was being changed by another transaction each time this
+    one tried (DynamoDB's TransactionConflict): nothing was written; try again later. It
+    delays an order, never cancels it (the state machine retries it patiently)."""
+
+
 class StorageError(TransientError):
     """The event store failed for a reason other than a version conflict (throttling, ...)."""
 
 
 # -- configuration: a function refuses to start without what it needs -------------
+
+
+class InsufficientStock(SagaError):
+    """A stock counter's condition failed in an append (nothing was written): by product,
+    the units available, or None for a product with no counter yet. The inventory use
+    cases turn it into OutOfStock, or open the counter and decide again; the state machine
+    never sees it."""
+
+    def __init__(self, available: dict[str, int | None]) -> None:
+        super().__init__(
+            "stock counters refused: "
+            + ", ".join(f"{p}: {'no counter' if a is None else a}" for p, a in available.items())
+        )
+        self.available = available
 
 
 class MissingConfiguration(SagaError):

@@ -6,6 +6,7 @@ SDK serialises, sends and parses every request with its own code, as on AWS
     dynamodb_writes.py   transactions, UpdateExpressions, plain SETs, item sizes
     dynamodb_reads.py    a Query's partition, answers as JSON, answers as plain data
     stepfunctions.py     one Lambda client, the ASL parsed once, JSONPaths parsed once
+    events.py            an EventBridge target's input paths parsed once
     moto_core.py         method names looked up once, request ids in one draw
     sdk_session.py       unsigned clients with a fixed User-Agent (configuration)
 """

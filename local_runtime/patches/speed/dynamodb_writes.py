@@ -5,13 +5,15 @@ cost that grows with load or with history, and hands anything unusual to moto's 
    TransactWriteItems touches with ``copy.deepcopy`` before writing (once per item),
    so a reservation costs time proportional to everything ever stored: with a few
    hundred orders in the event store, seconds, and most under contention, when
-   transactions fail their conditions. For a transaction of Puts and ConditionChecks
-   every condition is evaluated first, against the state before it (items are
-   distinct, so no write affects another's condition): if all hold, the puts are
-   applied, with nothing that could need rolling back; if any fails, it is cancelled
-   with moto's own exception and reasons, having written nothing. Anything else
-   (Update, Delete, a duplicate key, an item moto refuses) still goes through moto's
-   own implementation.
+   transactions fail their conditions. For a transaction of Puts, Updates and
+   ConditionChecks every condition is evaluated first, against the state before it
+   (items are distinct, so no write affects another's condition): if any fails, it is
+   cancelled with moto's own exception and reasons (ALL_OLD items included), having
+   written nothing; if all hold, the writes are applied in order, each Update on a copy
+   of the one item it changes kept aside, so that a write moto refuses (an item too
+   large, an update of the wrong type) is undone item by item and the transaction
+   handed to moto's own code, which reports it. Anything else (Delete, a duplicate
+   key, a malformed entry) goes through moto's own implementation.
 2. An UpdateExpression parsed once. moto parses it on every UpdateItem (Powertools'
    idempotency records are completed with one, a third of a step's DynamoDB calls);
    every use of the parsed tree goes through a Validator that deep-copies it first, so
@@ -60,17 +62,27 @@ def _without_table_copies(original: Any) -> Any:
         if plan is None:
             original(self, transact_items)
             return
-        puts, reasons = plan
+        writes, reasons = plan
         if any(code is not None for code, _, _ in reasons):
             raise TransactionCanceledException(reasons)
-        done: list[tuple[str, dict[str, Any], Any]] = []
+        done: list[Write] = []
         try:
-            for table_name, key, attrs, previous in puts:
-                self.put_item(table_name, attrs)
-                done.append((table_name, key, previous))
+            for write in writes:
+                kind, table_name, key, op, _ = write
+                if kind == "Put":
+                    self.put_item(table_name, op["Item"])
+                else:
+                    self.update_item(
+                        table_name,
+                        key,
+                        update_expression=op["UpdateExpression"],
+                        expression_attribute_names=op.get("ExpressionAttributeNames"),
+                        expression_attribute_values=op.get("ExpressionAttributeValues"),
+                    )
+                done.append(write)
         except Exception:
-            # An item moto refuses (too large, say): undo, and let moto report it.
-            for table_name, key, previous in reversed(done):
+            # A write moto refuses: undo the others, and let moto report it.
+            for _, table_name, key, _, previous in reversed(done):
                 if previous is None:
                     self.delete_item(table_name, key)
                 else:
@@ -80,23 +92,25 @@ def _without_table_copies(original: Any) -> Any:
     return transact_write_items
 
 
-Put = tuple[str, dict[str, Any], dict[str, Any], Any]
-"""(table, key, item, the item it replaces or None)"""
+Write = tuple[str, str, dict[str, Any], dict[str, Any], Any]
+"""(Put or Update, table, key, the transaction's entry, the item as it was or None)"""
 Reason = tuple[str | None, str | None, dict[str, Any] | None]
 """A cancellation reason as moto's TransactionCanceledException takes it."""
 
 
 def _plan(
     backend: Any, transact_items: list[dict[str, Any]]
-) -> tuple[list[Put], list[Reason]] | None:
-    """The transaction's puts and each item's reason to cancel it (None when it holds),
-    or None when it is not only Puts and ConditionChecks moto would accept."""
+) -> tuple[list[Write], list[Reason]] | None:
+    """The transaction's writes and each item's reason to cancel it (None when it holds),
+    or None when it is not only Puts, Updates and ConditionChecks moto would accept."""
+    import copy
+
     from moto.dynamodb.comparisons import get_filter_expression
     from moto.dynamodb.exceptions import ConditionalCheckFailed
 
     if not 1 <= len(transact_items) <= 100:
         return None
-    puts: list[Put] = []
+    writes: list[Write] = []
     reasons: list[Reason] = []
     keys = set()
     try:
@@ -104,7 +118,9 @@ def _plan(
             if len(entry) != 1:
                 return None
             ((kind, op),) = entry.items()
-            if kind not in ("Put", "ConditionCheck"):
+            if kind not in ("Put", "Update", "ConditionCheck"):
+                return None
+            if kind == "Update" and not isinstance(op.get("UpdateExpression"), str):
                 return None
             table = backend.get_table(op["TableName"])
             if kind == "Put":
@@ -130,10 +146,14 @@ def _plan(
                 continue
             reasons.append((None, None, None))
             if kind == "Put":
-                puts.append((op["TableName"], key, op["Item"], current))
+                writes.append((kind, op["TableName"], key, op, current))
+            elif kind == "Update":
+                # An update changes the item in place: keep a copy of that one item.
+                kept = copy.deepcopy(current) if current is not None else None
+                writes.append((kind, op["TableName"], key, op, kept))
     except Exception:  # whatever moto would make of it, it should say so itself
         return None
-    return puts, reasons
+    return writes, reasons
 
 
 PLAIN_SET = re.compile(r"SET\s+#\w+\s*=\s*:\w+(\s*,\s*#\w+\s*=\s*:\w+)*\s*")

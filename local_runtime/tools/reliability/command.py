@@ -31,14 +31,27 @@ class Section:
     final: str
 
 
-def rush_section(orders: int, units: int, seed: int, time_scale: float) -> Section:
+def rush_section(
+    orders: int, units: int, seed: int, time_scale: float, latency: float = 0.0
+) -> Section:
     run = Run()
-    with LocalRuntime(time_scale=time_scale) as runtime:
+    with LocalRuntime(time_scale=time_scale, dynamodb_latency=latency) as runtime:
         result = contention_run(runtime, orders=orders, units=units, seed=seed)
-        judge_contention(result, run)
+        judge_contention(
+            result, run, label=f" ({latency * 1000:.0f} ms latency)" if latency else ""
+        )
         report = invariants(runtime)
-    run.expect("invariants hold after the rush", report.ok)
+    run.expect(f"invariants hold after the rush{' with latency' if latency else ''}", report.ok)
     return Section(result.lines(), run.checks, report.violations, report.summary())
+
+
+def rushes(orders: int, units: int, seed: int, time_scale: float, latency: float) -> list[Section]:
+    """The rush as moto answers (instantly, one request at a time), then with DynamoDB's
+    latency modelled: requests overlap and transactions conflict as on AWS."""
+    return [
+        rush_section(orders, units, seed, time_scale),
+        rush_section(orders, units, seed, time_scale, latency),
+    ]
 
 
 def fault_section(orders: int, seed: int, time_scale: float) -> Section:
@@ -72,20 +85,28 @@ def main(argv: list[str] | None = None) -> int:
         "--start-orders", type=int, default=40, help="orders per fault at the saga's start"
     )
     parser.add_argument("--time-scale", type=float, default=TIME_SCALE)
+    parser.add_argument(
+        "--latency", type=float, default=0.1, help="DynamoDB latency of the second rush (s)"
+    )
     args = parser.parse_args(argv)
 
     started = time.monotonic()
     # Two runtimes in two processes: each is one Python process (one core at a time), and
     # the two parts share nothing, so on two cores they run side by side.
     with ProcessPoolExecutor(max_workers=2) as pool:
-        rush = pool.submit(rush_section, args.rush, args.units, args.seed, args.time_scale)
+        rush = pool.submit(rushes, args.rush, args.units, args.seed, args.time_scale, args.latency)
         faults = pool.submit(fault_section, args.orders, args.seed, args.time_scale)
         # The third once a core is free: it runs while the longer fault run goes on.
         starts = pool.submit(start_section, args.start_orders, args.time_scale)
-        sections = [rush.result(), faults.result(), starts.result()]
+        sections = [*rush.result(), faults.result(), starts.result()]
 
+    titles = (
+        "Contention",
+        f"Contention, {args.latency * 1000:.0f} ms added to every DynamoDB request",
+        "Faults at every step",
+        "Faults at the saga's start",
+    )
     print("Reliability run (make reliability)")
-    titles = ("Contention", "Faults at every step", "Faults at the saga's start")
     for section, title in zip(sections, titles, strict=True):
         print(f"{title}: " + "\n".join(section.lines))
         print("  invariants over the whole store afterwards (ops/invariants.py):")

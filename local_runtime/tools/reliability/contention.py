@@ -91,14 +91,14 @@ def contention_run(
     )
 
 
-def judge_contention(result: ContentionResult, run: Run) -> None:
-    run.expect("no oversell", result.sold <= result.stock and result.available >= 0)
-    run.expect("stock exactly right", result.sold + result.available == result.stock)
+def judge_contention(result: ContentionResult, run: Run, label: str = "") -> None:
+    run.expect(f"no oversell{label}", result.sold <= result.stock and result.available >= 0)
+    run.expect(f"stock exactly right{label}", result.sold + result.available == result.stock)
     run.expect(
-        "every order CONFIRMED, or CANCELLED OutOfStock",
+        f"every order CONFIRMED, or CANCELLED OutOfStock{label}",
         all(o.status == "CONFIRMED" or o.reason == "OutOfStock" for o in result.outcomes),
     )
     run.expect(
-        "no stock left that a refused order could have had",
+        f"no stock left that a refused order could have had{label}",
         result.smallest_refused is None or result.available < result.smallest_refused,
     )

@@ -7,6 +7,13 @@ two writers can never both append version N. Appends to several streams are atom
 A stream may also have a snapshot: an aggregate's state at some version, so a load
 replays only the events after it. Snapshots are a shortcut, never the truth: a store
 keeps only the newest one per stream, and losing it loses nothing.
+
+Beside the streams, each product has a stock counter: its units available, one small
+record the inventory decides on. An append may change counters with its events
+(``StockChange``), all in one atomic write: a reservation takes units on condition that
+enough remain, and appends the order's InventoryReserved, or does neither. So the cost
+of a reservation never depends on the product's history, and reservations of one
+product never conflict on its stream (see docs/architecture.md, "Inventory").
 """
 
 from __future__ import annotations
@@ -19,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from order_saga.adapters.clock import utc_now
 from order_saga.domain.events import current_data, event_class, event_from_data
-from order_saga.errors import ConcurrencyError
+from order_saga.errors import ConcurrencyError, InsufficientStock
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from order_saga.domain.events import DomainEvent
 
@@ -77,6 +84,45 @@ class StreamAppend:
     events: Sequence[DomainEvent] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class StockChange:
+    """A change to one product's stock counter, written with an append's events.
+
+    ``take``: minus ``quantity``, on condition that many are available (else the append
+    fails with InsufficientStock, giving what is available); ``give`` and ``add``: plus
+    ``quantity`` to a counter that exists (else InsufficientStock with None: the product
+    has no counter yet); ``open``: a new counter of ``quantity`` units, on condition it has
+    none (else ConcurrencyError: another writer opened it first)."""
+
+    product_id: str
+    kind: str
+    quantity: int
+
+    KINDS = ("take", "give", "add", "open")
+
+    def __post_init__(self) -> None:
+        if self.kind not in self.KINDS:
+            raise ValueError(f"unknown stock change {self.kind!r}")
+        if self.quantity < (0 if self.kind == "open" else 1):
+            raise ValueError(f"a stock change of {self.quantity} units")
+
+    @classmethod
+    def take(cls, product_id: str, quantity: int) -> StockChange:
+        return cls(product_id, "take", quantity)
+
+    @classmethod
+    def give(cls, product_id: str, quantity: int) -> StockChange:
+        return cls(product_id, "give", quantity)
+
+    @classmethod
+    def add(cls, product_id: str, quantity: int) -> StockChange:
+        return cls(product_id, "add", quantity)
+
+    @classmethod
+    def open(cls, product_id: str, quantity: int) -> StockChange:
+        return cls(product_id, "open", quantity)
+
+
 class EventStore(ABC):
     def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
         self._clock = clock
@@ -94,13 +140,29 @@ class EventStore(ABC):
         )
 
     def append_streams(
-        self, appends: Sequence[StreamAppend], *, correlation_id: str
+        self,
+        appends: Sequence[StreamAppend],
+        *,
+        correlation_id: str,
+        stock: Sequence[StockChange] = (),
     ) -> list[RecordedEvent]:
-        """Append to every stream or to none; raises ConcurrencyError and writes nothing
-        when any stream has moved past its expected version."""
+        """Append to every stream and change every counter, or do nothing: raises
+        ConcurrencyError when any stream has moved past its expected version, and
+        InsufficientStock when a counter's condition fails (see StockChange)."""
         records = self._records(appends, correlation_id)
-        self._write(records)
+        products = [change.product_id for change in stock]
+        if len(set(products)) != len(products):
+            raise ValueError("each product's counter may change once in an append")
+        if len(records) + len(stock) > MAX_EVENTS_PER_APPEND:
+            raise ValueError(
+                f"an append writes at most {MAX_EVENTS_PER_APPEND} items, events and counters"
+            )
+        self._write(records, sorted(stock, key=lambda change: change.product_id))
         return records
+
+    @abstractmethod
+    def stock_levels(self, product_ids: Iterable[str]) -> dict[str, int]:
+        """The units available of each product that has a counter (the others left out)."""
 
     @abstractmethod
     def load(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
@@ -129,8 +191,9 @@ class EventStore(ABC):
         whole store: for checks and operators (ops/invariants.py), never for a request."""
 
     @abstractmethod
-    def _write(self, records: list[RecordedEvent]) -> None:
-        """Write all records atomically, each on condition its (stream, version) is new."""
+    def _write(self, records: list[RecordedEvent], stock: Sequence[StockChange] = ()) -> None:
+        """Write all records and counter changes atomically, each record on condition its
+        (stream, version) is new, each change on its own (StockChange)."""
 
     def _records(self, appends: Sequence[StreamAppend], correlation_id: str) -> list[RecordedEvent]:
         streams = [append.stream_id for append in appends]
@@ -166,6 +229,7 @@ class InMemoryEventStore(EventStore):
         super().__init__(clock)
         self._streams: dict[str, list[RecordedEvent]] = {}
         self._snapshots: dict[str, Snapshot] = {}
+        self._counters: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def load(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
@@ -188,12 +252,41 @@ class InMemoryEventStore(EventStore):
         with self._lock:
             return sorted(stream for stream in self._streams if stream.startswith(prefix))
 
-    def _write(self, records: list[RecordedEvent]) -> None:
+    def stock_levels(self, product_ids: Iterable[str]) -> dict[str, int]:
+        with self._lock:
+            return {p: self._counters[p] for p in product_ids if p in self._counters}
+
+    def _write(self, records: list[RecordedEvent], stock: Sequence[StockChange] = ()) -> None:
         with self._lock:
             for record in records:
                 if len(self._streams.get(record.stream_id, ())) >= record.version:
                     raise ConcurrencyError(
                         f"stream {record.stream_id} already has version {record.version}"
                     )
+            counters = apply_stock_changes(self._counters, stock)
             for record in records:
                 self._streams.setdefault(record.stream_id, []).append(record)
+            self._counters = counters
+
+
+def apply_stock_changes(counters: dict[str, int], stock: Sequence[StockChange]) -> dict[str, int]:
+    """The counters after the changes, as a new dict; raises as the store would
+    (ConcurrencyError for a counter opened twice, InsufficientStock for the others)."""
+    after = dict(counters)
+    short: dict[str, int | None] = {}
+    for change in stock:
+        current = after.get(change.product_id)
+        if change.kind == "open":
+            if current is not None:
+                raise ConcurrencyError(f"the stock counter of {change.product_id} exists")
+            after[change.product_id] = change.quantity
+        elif current is None:
+            short[change.product_id] = None
+        elif change.kind == "take" and current < change.quantity:
+            short[change.product_id] = current
+        else:
+            sign = -1 if change.kind == "take" else 1
+            after[change.product_id] = current + sign * change.quantity
+    if short:
+        raise InsufficientStock(short)
+    return after

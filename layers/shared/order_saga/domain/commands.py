@@ -13,6 +13,7 @@ from pydantic import (
     model_validator,
 )
 
+from order_saga.domain.events import Requester
 from order_saga.domain.order_status import MAX_ITEMS
 from order_saga.domain.values import Address, Money, Quantity, SafeId
 
@@ -100,6 +101,8 @@ class RequestCancellation(OrderCommand):
     """A customer's (or an operator's) request to cancel, sent through the API."""
 
     requested_by: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    """The id of whoever asked: the customer's, or the operator's."""
+    requested_by_role: Requester = "customer"
     reason: Annotated[str, StringConstraints(max_length=500)] = ""
 
 

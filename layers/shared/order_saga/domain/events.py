@@ -8,7 +8,7 @@ upcasters from each older shape (domain/upcasting.py), so old events stay as wri
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -124,12 +124,31 @@ class CompensationFailed(DomainEvent):
     cause: str = ""
 
 
-class CancellationRequested(DomainEvent):
-    """The customer (or an operator) asked to cancel; the saga stops and compensates."""
+OPERATOR_PREFIX = "operator "
+"""How version 1 named an operator in ``requested_by`` ("operator <id>")."""
+Requester = Literal["customer", "operator"]
 
+
+class CancellationRequested(DomainEvent):
+    """The customer (or an operator) asked to cancel; the saga stops and compensates.
+    Version 2 records who as ``requested_by`` (the customer's or the operator's id) and
+    what they are as ``requested_by_role``: operators are shown who, customers only that
+    the shop cancelled (service_layer/views.py)."""
+
+    schema_version: ClassVar[int] = 2
     order_id: SafeId
     requested_by: str
+    requested_by_role: Requester = "customer"
     reason: str = ""
+
+    @staticmethod
+    def upcast_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+        # Version 1 wrote the API caller's name: a customer's id, or "operator <id>".
+        who = str(data.get("requested_by", ""))
+        operator = who.startswith(OPERATOR_PREFIX)
+        data["requested_by"] = who.removeprefix(OPERATOR_PREFIX) if operator else who
+        data["requested_by_role"] = "operator" if operator else "customer"
+        return data
 
 
 # -- a product's stock stream ---------------------------------------------------
@@ -152,6 +171,18 @@ class StockReleased(DomainEvent):
     quantity: int
 
 
+class StockCounterOpened(DomainEvent):
+    """From here on the product's units available are kept by its stock counter (the
+    stock table), and reservations are recorded on the orders' streams only: this stream
+    then holds restocks. ``available`` is what the counter opened with (what this stream
+    said was available), ``held`` what orders held by this stream at that moment (they
+    release through the counter)."""
+
+    product_id: SafeId
+    available: int
+    held: int
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.type_name(): cls
     for cls in (
@@ -172,6 +203,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         StockAdded,
         StockReserved,
         StockReleased,
+        StockCounterOpened,
     )
 }
 

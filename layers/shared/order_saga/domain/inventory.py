@@ -1,11 +1,25 @@
-"""Inventory: stock per product, reserved for an order all together or not at all."""
+"""Inventory: stock per product, reserved for an order all together or not at all.
+
+A product's stream holds its restocks. Its units available are kept by its stock counter
+(the event store's StockChange), which a reservation takes from in the same write that
+records the order's InventoryReserved: the decision is the counter's condition, so it
+costs the same whatever the product's history. Products stocked before the counters
+existed have reservations on their stream too (StockReserved, StockReleased), and
+ProductStock replays them as it always did; ``open_counter`` records the moment the
+counter took over (StockCounterOpened), after which the stream takes no reservation."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from order_saga.domain.aggregate import Aggregate
-from order_saga.domain.events import DomainEvent, StockAdded, StockReleased, StockReserved
+from order_saga.domain.events import (
+    DomainEvent,
+    StockAdded,
+    StockCounterOpened,
+    StockReleased,
+    StockReserved,
+)
 from order_saga.domain.values import MAX_QUANTITY, Shortage, StockLine
 from order_saga.errors import InvalidStockOperation, OutOfStock
 
@@ -24,7 +38,10 @@ class ProductStock(Aggregate):
         self.product_id = ""
         self.available = 0
         self.reserved: dict[str, int] = {}
-        """Units each order holds, by order id."""
+        """Units each order holds by this stream, by order id (frozen once the counter
+        opened: those orders release through the counter)."""
+        self.counter_opened = False
+        """The stock counter keeps the units available from StockCounterOpened on."""
 
     @classmethod
     def new(cls, product_id: str) -> ProductStock:
@@ -37,8 +54,22 @@ class ProductStock(Aggregate):
             raise InvalidStockOperation(f"cannot add {quantity} units of {self.product_id}")
         self._record(StockAdded(product_id=self.product_id, quantity=quantity))
 
+    def open_counter(self) -> StockCounterOpened:
+        """Hand the units available over to the stock counter."""
+        if self.counter_opened:
+            raise InvalidStockOperation(f"{self.product_id} already has its stock counter")
+        event = StockCounterOpened(
+            product_id=self.product_id,
+            available=self.available,
+            held=sum(self.reserved.values()),
+        )
+        self._record(event)
+        return event
+
     def check_reservation(self, order_id: str, quantity: int) -> None:
         """Raise for a reservation that is wrong whatever the stock (OutOfStock aside)."""
+        if self.counter_opened:
+            raise InvalidStockOperation(f"{self.product_id} is reserved through its counter")
         if not 1 <= quantity <= MAX_QUANTITY:
             raise InvalidStockOperation(f"cannot reserve {quantity} units of {self.product_id}")
         if order_id in self.reserved:
@@ -57,6 +88,8 @@ class ProductStock(Aggregate):
 
     def release(self, order_id: str) -> int:
         """Give back exactly what the order holds; returns how many units."""
+        if self.counter_opened:
+            raise InvalidStockOperation(f"{self.product_id} is released through its counter")
         quantity = self.reserved.get(order_id)
         if quantity is None:
             raise InvalidStockOperation(f"order {order_id} holds no {self.product_id}")
@@ -72,6 +105,7 @@ class ProductStock(Aggregate):
             "product_id": self.product_id,
             "available": self.available,
             "reserved": dict(self.reserved),
+            "counter_opened": self.counter_opened,
         }
 
     @classmethod
@@ -80,6 +114,7 @@ class ProductStock(Aggregate):
         stock = cls.new(str(state["product_id"]))
         stock.available = int(state["available"])
         stock.reserved = {str(order): int(units) for order, units in state["reserved"].items()}
+        stock.counter_opened = bool(state.get("counter_opened", False))  # absent: before it
         stock.version = version
         return stock
 
@@ -97,6 +132,8 @@ class ProductStock(Aggregate):
             case StockReleased():
                 self.available += event.quantity
                 del self.reserved[event.order_id]
+            case StockCounterOpened():
+                self.counter_opened = True
             case _:
                 raise TypeError(f"a product stream cannot hold {type(event).__name__}")
 

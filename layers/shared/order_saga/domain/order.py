@@ -22,6 +22,7 @@ from order_saga.domain.events import (
     PaymentFailed,
     PaymentProcessing,
     PaymentRefunded,
+    Requester,
 )
 from order_saga.domain.order_status import MAX_ITEMS, TERMINAL, TRANSITIONS, OrderStatus
 from order_saga.domain.order_status import OrderStatus as S
@@ -203,7 +204,9 @@ class Order(Aggregate):
             )
         )
 
-    def request_cancellation(self, requested_by: str, reason: str = "") -> bool:
+    def request_cancellation(
+        self, requested_by: str, reason: str = "", *, role: Requester = "customer"
+    ) -> bool:
         """Ask the running saga to stop: its next forward step refuses, and the state
         machine's compensation gives back money and stock, then cancels. Returns False
         when there is nothing to do (cancelled already, or asked before); a confirmed or
@@ -215,7 +218,12 @@ class Order(Aggregate):
                 f"order {self.order_id} is {self.status}: it can no longer be cancelled"
             )
         self._record(
-            CancellationRequested(order_id=self.order_id, requested_by=requested_by, reason=reason)
+            CancellationRequested(
+                order_id=self.order_id,
+                requested_by=requested_by,
+                requested_by_role=role,
+                reason=reason,
+            )
         )
         return True
 
@@ -246,7 +254,7 @@ class Order(Aggregate):
         if self.cancellation is not None:
             raise OrderCancellationRequested(
                 f"cannot {action} order {self.order_id}: "
-                f"{self.cancellation.requested_by} asked to cancel it"
+                f"{requester(self.cancellation)} asked to cancel it"
             )
 
     # -- folding events ------------------------------------------------------------
@@ -313,3 +321,16 @@ class Order(Aggregate):
         if self.payment is None:
             raise InvalidTransition(f"cannot {action} a payment: order {self.order_id} has none")
         return self.payment
+
+
+def requester(request: CancellationRequested) -> str:
+    """Who asked to cancel, as a customer may be told: "the customer" or "the shop" (an
+    operator's id is for operators only)."""
+    return "the shop" if request.requested_by_role == "operator" else "the customer"
+
+
+def requested_detail(request: CancellationRequested) -> str:
+    """A requested cancellation's detail, as anyone may read it: who (as ``requester``
+    words it) and why."""
+    detail = f"requested by {requester(request)}"
+    return f"{detail}: {request.reason}" if request.reason else detail

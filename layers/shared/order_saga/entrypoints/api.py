@@ -21,17 +21,26 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from order_saga import bootstrap
+from order_saga.adapters.read_model import OrderQuery, summary_json
 from order_saga.domain.commands import CreateOrder, RequestCancellation, ShipOrder
 from order_saga.domain.order_status import OrderStatus
 from order_saga.domain.values import SafeId
 from order_saga.entrypoints import error_responses, gate, identity
 from order_saga.entrypoints.idempotent_create import IDEMPOTENCY_PREFIX, place_once
 from order_saga.entrypoints.identity import Caller
+from order_saga.entrypoints.order_list import (
+    CURSOR_PATTERN,
+    DEFAULT_PAGE,
+    ListedStatus,
+    OrderPage,
+    check_parameters,
+)
 from order_saga.entrypoints.parsing import parse
 from order_saga.entrypoints.request_models import (
     CancelOrderRequest,
     CreateOrderRequest,
     IdempotencyKey,
+    QueryInt,
 )
 from order_saga.entrypoints.response_models import (
     OrderAccepted,
@@ -46,6 +55,7 @@ from order_saga.observability import logger, metrics, tracer
 from order_saga.service_layer import orders, views
 from order_saga.service_layer.dependencies import ApiDependencies
 from order_saga.service_layer.ids import order_id_for
+from order_saga.service_layer.order_summaries import MANUAL_REVIEW
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
@@ -160,6 +170,53 @@ def _idempotency_store() -> BasePersistenceLayer:
 
 
 @app.get(
+    "/orders",
+    summary="List orders",
+    description=(
+        "The caller's orders, newest first, a page at a time (follow next_cursor). "
+        "Operators may add customer_id= to list any customer's, or give status= alone to "
+        "list every customer's orders of that status (MANUAL_REVIEW: orders whose "
+        "compensation gave up). Read from the read model, which follows the event store "
+        "through its stream, a moment behind (docs/api.md); GET /orders/{order_id} reads "
+        "the store itself."
+    ),
+    tags=["orders"],
+    responses=answers(200, OrderPage, "A page of orders.", 403),
+)
+def list_orders(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_PAGE, description="Orders per page (decimal digits only).")
+    ] = DEFAULT_PAGE,
+    cursor: Annotated[
+        str | None, Query(pattern=CURSOR_PATTERN, description="next_cursor of the page before.")
+    ] = None,
+    status: Annotated[
+        ListedStatus | None, Query(description="Only orders of this status (or MANUAL_REVIEW).")
+    ] = None,
+    customer_id: Annotated[
+        SafeId | None, Query(description="Operators: this customer's orders.")
+    ] = None,
+) -> OrderPage:
+    caller = _caller()
+    check_parameters(app.current_event.raw_event)
+    if customer_id is not None and customer_id != caller.customer_id and not caller.operator:
+        raise Forbidden("listing another customer's orders needs the operator role")
+    if status == MANUAL_REVIEW and not caller.operator:
+        raise Forbidden("listing the orders in manual review needs the operator role")
+    if caller.operator and customer_id is None and status is not None:
+        query = OrderQuery(status=str(status))  # every customer's orders of that status
+    else:
+        query = OrderQuery(
+            customer_id=customer_id or caller.customer_id,
+            status=str(status) if status is not None else None,
+        )
+    page = DEPENDENCIES.get().read_model.page(query, limit, cursor)
+    return OrderPage.model_validate(
+        {"orders": [summary_json(s) for s in page.summaries], "next_cursor": page.next_cursor}
+    )
+
+
+@app.get(
     "/orders/<order_id>",
     summary="Read an order",
     description="Status, items, total, payment and reservation ids, built from its events.",
@@ -178,8 +235,9 @@ def get_order(order_id: OrderId) -> OrderView:
     responses=answers(200, OrderEvents, "The order's events.", 404),
 )
 def get_order_events(order_id: OrderId) -> OrderEvents:
-    _visible_order(order_id, _caller())
-    events = views.order_events(DEPENDENCIES.get().store, order_id)
+    caller = _caller()
+    _visible_order(order_id, caller)
+    events = views.order_events(DEPENDENCIES.get().store, order_id, audience=_audience(caller))
     return OrderEvents.model_validate({"order_id": order_id, "events": events})
 
 
@@ -206,12 +264,13 @@ def cancel_order(
         orders.request_cancellation(
             RequestCancellation(
                 order_id=order_id,
-                requested_by=caller.name,
+                requested_by=caller.customer_id,
+                requested_by_role="operator" if caller.operator else "customer",
                 reason=request.reason if request else "",
             ),
             DEPENDENCIES.get(),
         )
-        view = views.order_view(DEPENDENCIES.get().store, order_id)
+        view = views.order_view(DEPENDENCIES.get().store, order_id, audience=_audience(caller))
     cancelled = view["status"] == OrderStatus.CANCELLED
     return Response(
         status_code=HTTPStatus.OK if cancelled else HTTPStatus.ACCEPTED,
@@ -235,10 +294,15 @@ def ship_order(order_id: OrderId) -> OrderView:
     return OrderView.model_validate(views.order_view(deps.store, order_id))
 
 
+def _audience(caller: Caller) -> views.Audience:
+    """Operators are shown who did what; a customer that the shop did it."""
+    return "operator" if caller.operator else "customer"
+
+
 def _visible_order(order_id: str, caller: Caller) -> dict[str, Any]:
     """The order's view if the caller may see it: its customer, or an operator. Anyone
     else is told it does not exist, so order ids reveal nothing."""
-    view = views.order_view(DEPENDENCIES.get().store, order_id)
+    view = views.order_view(DEPENDENCIES.get().store, order_id, audience=_audience(caller))
     if not caller.operator and view["customer_id"] != caller.customer_id:
         raise OrderNotFound(f"no order {order_id}")
     return view
@@ -255,7 +319,7 @@ def _visible_order(order_id: str, caller: Caller) -> dict[str, Any]:
     responses=answers(200, ProductPage, "A page of products."),
 )
 def list_products(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Products per page.")] = 50,
+    limit: Annotated[QueryInt, Query(ge=1, le=MAX_PAGE, description="Products per page.")] = 50,
     cursor: Annotated[SafeId | None, Query(description="next_cursor of the page before.")] = None,
 ) -> ProductPage:
     _caller()

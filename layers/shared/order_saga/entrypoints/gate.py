@@ -12,10 +12,12 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import content_types
 
+from order_saga import strict_json
 from order_saga.entrypoints import identity
 from order_saga.entrypoints.response_models import ErrorBody, Problem
 from order_saga.entrypoints.statuses import status_for
 from order_saga.errors import MalformedJson, PayloadTooLarge, SagaError, UnsupportedMediaType
+from order_saga.strict_json import DuplicateKey
 
 JSON = content_types.APPLICATION_JSON
 MAX_BODY_BYTES = 64 * 1024
@@ -51,9 +53,13 @@ def refuse_early(event: dict[str, Any]) -> dict[str, Any] | None:
 
 def _check_json(text: str) -> None:
     """Read the body once before Powertools does: JSON nested past the parser's depth would
-    raise RecursionError, and an integer of thousands of digits a ValueError, both 500s."""
+    raise RecursionError, and an integer of thousands of digits a ValueError, both 500s;
+    an object with a key twice is refused by name (strict_json)."""
     try:
-        json.loads(text)
+        strict_json.loads(text)
+    except DuplicateKey as duplicate:
+        # The first key and the last would be two different orders to two readers.
+        raise MalformedJson(f"the body is not valid JSON: {duplicate}") from None
     except (ValueError, RecursionError):
         raise MalformedJson("the body is not valid JSON") from None
 

@@ -39,11 +39,6 @@ class Caller:
     customer_id: str
     operator: bool = False
 
-    @property
-    def name(self) -> str:
-        """How the caller is named in the order's history."""
-        return f"operator {self.customer_id}" if self.operator else self.customer_id
-
 
 def caller(event: Mapping[str, Any], env: Mapping[str, str]) -> Caller:
     """The caller of an API Gateway REST proxy event; raises Unauthenticated."""

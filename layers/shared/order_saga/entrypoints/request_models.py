@@ -21,7 +21,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from order_saga.domain.commands import PaymentToken
 from order_saga.domain.order_status import MAX_ITEMS
-from order_saga.domain.values import Address, Money, Quantity, SafeId
+from order_saga.domain.values import Money, Quantity, SafeId
 
 MONEY_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
 
@@ -44,6 +44,34 @@ MoneyText = Annotated[
 """Money in the API: a decimal string such as "24.90", a Decimal inside."""
 
 IdempotencyKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
+
+# C0 and C1 controls (and DEL), and the bidirectional embeddings, overrides and isolates:
+# a NUL, a CR/LF or a right-to-left override in a street or a reason would be stored,
+# then printed on a label, a log line or an operator's screen as something else.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _printable(value: object) -> object:
+    """Text a person typed: refused (422, naming the field) with a control character."""
+    found = _CONTROLS.search(value) if isinstance(value, str) else None
+    if found:
+        raise ValueError(
+            f"must not contain control or bidirectional control characters "
+            f"(U+{ord(found.group()):04X} at {found.start()})"
+        )
+    return value
+
+
+def _decimal_digits(value: object) -> object:
+    # pydantic reads "5.0", "+5", "1_0" and " 5" as 5; a query string holds digits or not.
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{1,6}", value):
+        raise ValueError("must be a whole number written in decimal digits")
+    return value
+
+
+QueryInt = Annotated[int, BeforeValidator(_decimal_digits)]
+"""An integer query parameter, read strictly: decimal digits only, else 422."""
+"""Text a person typed: refused (422, naming the field) with a control character in it."""
 Reason = Annotated[str, StringConstraints(max_length=500)]
 
 # Fields are described with Field(description=...), which the OpenAPI document shows, not
@@ -80,6 +108,30 @@ ORDER_EXAMPLE: dict[str, Any] = {
 }
 
 
+class AddressRequest(Request):
+    """The shipping address as the client sends it: the domain's Address, whose free-text
+    fields are also refused with control characters (stored events stay readable as they
+    were written, so the check is here, at the edge)."""
+
+    street: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    state: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    postal_code: Annotated[
+        str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9 -]{2,12}$")
+    ]
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
+        description='ISO 3166-1 alpha-2 code, such as "US".'
+    )
+
+    # Free text is checked as sent, before it is stripped: a trailing CR/LF is refused too.
+    # (A field validator, not a BeforeValidator in the Annotated: mixed with
+    # StringConstraints that makes pydantic check min_length before stripping.)
+    @field_validator("street", "city", "state", mode="before")
+    @classmethod
+    def _no_controls(cls, value: object) -> object:
+        return _printable(value)
+
+
 class CreateOrderRequest(Request):
     """POST /orders. The customer comes from the caller's identity, never the body."""
 
@@ -88,7 +140,7 @@ class CreateOrderRequest(Request):
     order_id: SkipJsonSchema[Any] = Field(None, exclude=True)
     """Refused when sent (below); not part of the contract."""
     items: Annotated[tuple[OrderItemRequest, ...], Field(min_length=1, max_length=MAX_ITEMS)]
-    shipping_address: Address
+    shipping_address: AddressRequest
     payment_method: PaymentToken = Field(
         description="A card token of the payment gateway: tok_visa, tok_chargeDeclined, ..."
     )
@@ -117,3 +169,8 @@ class CancelOrderRequest(Request):
     """POST /orders/{order_id}/cancel; the body is optional."""
 
     reason: Reason = ""
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _no_controls(cls, value: object) -> object:
+        return _printable(value)

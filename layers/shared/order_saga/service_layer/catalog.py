@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from order_saga.adapters.catalog import Product
+from order_saga.service_layer.conflicts import retry_on_conflict
+from order_saga.service_layer.stock_counters import open_counters
 from order_saga.service_layer.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from decimal import Decimal
 
+    from order_saga.adapters.event_store import EventStore
     from order_saga.service_layer.ports import Ports
 
 
@@ -18,6 +21,21 @@ def stock_product(
 ) -> None:
     """Put the product in the catalog and add ``quantity`` units to its stock."""
     ports.catalog.put(Product(product_id=product_id, name=name, unit_price=unit_price))
-    with UnitOfWork(ports.store, product_id) as uow:
-        uow.stock(product_id).add(quantity)
+    add_stock(ports.store, product_id, quantity)
+
+
+@retry_on_conflict
+def add_stock(store: EventStore, product_id: str, quantity: int) -> None:
+    """StockAdded on the product's stream and the units on its counter, in one write (the
+    counter opened first for a product stocked before the counters)."""
+    open_counters(store, [product_id])
+    with UnitOfWork(store, product_id) as uow:
+        stock = uow.stock(product_id)
+        if stock.version == 0:  # a new product: its counter opens with its first units
+            stock.open_counter()
+            stock.add(quantity)
+            uow.open_counter(product_id, quantity)
+        else:
+            stock.add(quantity)
+            uow.add_stock(product_id, quantity)
         uow.commit()

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from order_saga.adapters.idempotency import IdempotencyStores
     from order_saga.adapters.notifier import Notifier
     from order_saga.adapters.payment_gateway import PaymentGateway
+    from order_saga.adapters.read_model import ReadModel
     from order_saga.adapters.recent_orders import RecentOrders
     from order_saga.adapters.saga_launcher import SagaLauncher
 
@@ -86,6 +87,8 @@ class ApiDependencies:
     store: EventStore
     catalog: Catalog
     idempotency: IdempotencyStores
+    read_model: ReadModel
+    """GET /orders' order summaries."""
     saga: SagaLauncher | None = None
     """None: the saga starter on the event store's stream starts it (the outbox)."""
     new_id: Callable[[], str] = new_id
@@ -97,6 +100,7 @@ class ApiDependencies:
             store=source.store,
             catalog=source.catalog,
             idempotency=source.idempotency,
+            read_model=source.read_model,
             saga=source.saga,
             new_id=source.new_id,
             clock=source.clock,
@@ -144,6 +148,25 @@ class PublisherDependencies(ConsumerDependencies):
             idempotency=source.idempotency,
             failure_queue=source.failure_queues[cls.CONSUMER],
             publisher=source.publisher,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ViewsDependencies(ConsumerDependencies):
+    """The read model's consumer: the summaries, and the store to rebuild one past a gap."""
+
+    store: EventStore
+    read_model: ReadModel
+
+    CONSUMER = "views"
+
+    @classmethod
+    def from_adapters(cls, source: Any) -> Self:
+        return cls(
+            idempotency=source.idempotency,
+            failure_queue=source.failure_queues[cls.CONSUMER],
+            store=source.store,
+            read_model=source.read_model,
         )
 
 

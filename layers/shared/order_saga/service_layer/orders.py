@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from order_saga.domain.order import Order
+from order_saga import strict_json
+from order_saga.domain.order import Order, requested_detail
 from order_saga.domain.order_status import FINISHED, OrderStatus
 from order_saga.domain.values import OrderItem
 from order_saga.errors import (
@@ -162,7 +162,8 @@ def cancel_order(command: CancelOrder, deps: StepDependencies) -> StatusResult:
                 changed=False,
             )
         if command.reason == OrderCancellationRequested.__name__ and order.cancellation:
-            detail = _requested_detail(order)
+            # Who asked is in CancellationRequested; this detail is read by everyone.
+            detail = requested_detail(order.cancellation)
         else:
             detail = _detail(command.cause)
         order.cancel(REASONS.get(command.reason, command.reason), detail)
@@ -204,7 +205,9 @@ def request_cancellation(command: RequestCancellation, deps: ApiDependencies) ->
     A conflict means a step appended first: reload and decide again (it may be too late)."""
     with UnitOfWork(deps.store, command.order_id) as uow:
         order = uow.order(command.order_id)
-        order.request_cancellation(command.requested_by, command.reason)
+        order.request_cancellation(
+            command.requested_by, command.reason, role=command.requested_by_role
+        )
         uow.commit()  # nothing to write when it was asked before
     return order
 
@@ -217,19 +220,13 @@ def ship_order(command: ShipOrder, deps: ApiDependencies) -> StatusResult:
     return StatusResult(order_id=order.order_id, status=order.status)
 
 
-def _requested_detail(order: Order) -> str:
-    request = order.cancellation
-    assert request is not None
-    detail = f"requested by {request.requested_by}"
-    return f"{detail}: {request.reason}" if request.reason else detail
-
-
 def _detail(cause: str | None) -> str:
     """Lambda's error cause is a JSON document; keep its message, readable by people."""
     if not cause:
         return ""
     try:
-        message = json.loads(cause).get("errorMessage", cause)
-    except (ValueError, AttributeError):
+        # Strictly: a cause with errorMessage twice is kept whole, not read as either one.
+        message = strict_json.loads(cause).get("errorMessage", cause)
+    except (ValueError, AttributeError, RecursionError):
         message = cause
     return str(message)[:MAX_DETAIL]

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from order_saga.adapters.idempotency import IdempotencyStores
     from order_saga.adapters.notifier import Notifier
     from order_saga.adapters.payment_gateway import PaymentGateway
+    from order_saga.adapters.read_model import ReadModel
     from order_saga.adapters.recent_orders import RecentOrders
     from order_saga.adapters.saga_launcher import SagaLauncher
 
@@ -45,6 +46,8 @@ class Ports:
     publisher: EventPublisher | None = None
     failure_queues: Mapping[str, FailureQueue] = field(default_factory=dict)
     """Consumer name -> its queue for records it can never process."""
+    read_model: ReadModel | None = None
+    """The order summaries of GET /orders, kept by the views consumer."""
     # The saga's start: the relay and the reconciler.
     recent_orders: RecentOrders | None = None
     express: bool = False
