@@ -18,6 +18,12 @@ import pytest
 from local_runtime.emulator.faults import FOREVER, Fault
 from local_runtime.patches import start_rate
 from local_runtime.sample_catalog import ADDRESS
+from local_runtime.tools.reliability.checks import Run
+from local_runtime.tools.reliability.start_faults import (
+    FAULTS,
+    judge_start_faults,
+    start_fault_run,
+)
 from order_saga.errors import StorageError
 from order_saga.service_layer.ids import order_id_for
 from order_saga.service_layer.views import order_events, order_view
@@ -215,3 +221,21 @@ def all_ended(runtime: LocalRuntime, arn: str, timeout: float = 60.0) -> str:
         assert time.monotonic() < deadline, f"{arn} still runs"
         time.sleep(0.1)
     return str(status)
+
+
+def test_make_reliability_s_start_faults_bounded_leave_no_order_stuck_and_one_outcome_each(
+    runtime: LocalRuntime,
+) -> None:
+    result = start_fault_run(runtime, per_fault=2)
+    run = Run()
+    judge_start_faults(result, run)
+
+    assert [c.name for c in run.checks if not c.passed] == []
+    assert [g.fault for g in result.groups] == list(FAULTS)
+    assert all(set(ends) <= {"CONFIRMED"} for ends in result.ends.values()), result.ends
+    assert result.throttled > 0  # the burst did go past the start rate
+    assert result.report.violations == []
+    # Each path that has to start an order did: the API's fast path, the relay, the
+    # reconciler (the relay's batches it gave up on).
+    assert {path for _, path in result.latency} >= {"api", "relay", "reconciler"}
+    assert any("saga start" in line for line in result.lines())

@@ -67,8 +67,8 @@ class StartResult:
     """Fault -> the orders' final statuses."""
     double_outcomes: list[str]
     """Orders with more than one OrderConfirmed/OrderCancelled or charge (must be none)."""
-    latency: dict[str, list[float]]
-    """What started the saga (api, relay, reconciler) -> seconds from OrderCreated."""
+    latency: dict[tuple[str, str], list[float]]
+    """(fault, what started the saga: api, relay, reconciler) -> seconds from OrderCreated."""
     throttled: int
     reconciled: Counter[str]
     report: InvariantReport
@@ -85,8 +85,14 @@ class StartResult:
             f"  StartExecution throttled {self.throttled} times; the reconciler "
             f"{counts(self.reconciled)}; orders with two outcomes {len(self.double_outcomes)}"
         )
-        for path, seconds in sorted(self.latency.items()):
-            lines.append(f"  OrderCreated -> saga start via {path:<10} {_percentiles(seconds)}")
+        lines.append("  OrderCreated -> saga start, by fault and by what started it:")
+        for (fault, path), seconds in sorted(self.latency.items()):
+            lines.append(f"    {fault:<28} {path:<10} {_percentiles(seconds)}")
+        by_path: dict[str, list[float]] = {}
+        for (_, path), seconds in self.latency.items():
+            by_path.setdefault(path, []).extend(seconds)
+        for path, seconds in sorted(by_path.items()):
+            lines.append(f"    {'all':<28} {path:<10} {_percentiles(seconds)}")
         return lines
 
 
@@ -136,8 +142,9 @@ def start_fault_run(runtime: LocalRuntime, *, per_fault: int = 40) -> StartResul
     by: dict[str, Callable[[Group], None]] = {}
 
     def throttled_burst(group: Group) -> None:
-        # A burst far above the start rate: 5 starts in the bucket, one more in two seconds.
-        start_rate.configure(burst=5, refill_per_second=0.5)
+        # A burst far above the start rate: an eighth of the orders' starts in the bucket
+        # (5 of 40), one more every two seconds.
+        start_rate.configure(burst=max(1, per_fault // 8), refill_per_second=0.5)
         group.answers.update(_place_all(runtime, group.orders, workers=20))
         refused["StartExecution"] += start_rate.throttled()
         start_rate.configure()
@@ -154,6 +161,11 @@ def start_fault_run(runtime: LocalRuntime, *, per_fault: int = 40) -> StartResul
         group.answers.update(_place(runtime, o) for o in group.orders)
 
     def relay_down(group: Group) -> None:
+        # The earlier groups' orders started first (by the relay, for most), so that the
+        # relay's down time delays only this group's starts.
+        earlier = [o.order_id for g in groups[: groups.index(group)] for o in g.orders]
+        _until_started(runtime, earlier, timeout=120)
+        gave_up_before = len(streams.discarded)
         streams.enabled[RELAY] = False  # the relay's mapping down for a while
         runtime.functions.inject("ApiFunction", Fault.exit_before_start(times=len(group.orders)))
         group.answers.update(_place(runtime, o) for o in group.orders)
@@ -166,7 +178,7 @@ def start_fault_run(runtime: LocalRuntime, *, per_fault: int = 40) -> StartResul
         runtime.functions.inject(RELAY, failing)
         streams.enabled[RELAY] = True
         deadline = time.monotonic() + 30
-        while len(streams.discarded) < 1 and time.monotonic() < deadline:
+        while len(streams.discarded) <= gave_up_before and time.monotonic() < deadline:
             time.sleep(0.25)
         runtime.functions.clear_faults()
 
@@ -216,12 +228,22 @@ def start_fault_run(runtime: LocalRuntime, *, per_fault: int = 40) -> StartResul
         groups=groups,
         ends=ends,
         double_outcomes=[o for o in everyone if not _one_outcome(runtime, o)],
-        latency=_latency(runtime, everyone),
+        latency=_latency(runtime, groups),
         throttled=throttled,
         reconciled=reconciled,
         report=invariants(runtime),
         seconds=time.monotonic() - started,
     )
+
+
+def _until_started(runtime: LocalRuntime, order_ids: Sequence[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    wanted = set(order_ids)
+    while time.monotonic() < deadline:
+        wanted -= {str(e["name"]) for e in runtime.executions()}
+        if not wanted:
+            return
+        time.sleep(0.25)
 
 
 def _one_outcome(runtime: LocalRuntime, order_id: str) -> bool:
@@ -230,10 +252,10 @@ def _one_outcome(runtime: LocalRuntime, order_id: str) -> bool:
     return types["OrderConfirmed"] + types["OrderCancelled"] == 1 and types["PaymentCompleted"] <= 1
 
 
-def _latency(runtime: LocalRuntime, order_ids: Sequence[str]) -> dict[str, list[float]]:
-    """Per order, its first execution's start after its OrderCreated, by what started it:
-    the Api function (fast path), the relay or the reconciler (patches/start_rate.py
-    notes the function that made each StartExecution)."""
+def _latency(runtime: LocalRuntime, groups: Sequence[Group]) -> dict[tuple[str, str], list[float]]:
+    """Per order, its first execution's start after its OrderCreated, by fault and by what
+    started it: the Api function (fast path), the relay or the reconciler
+    (patches/start_rate.py notes the function that made each StartExecution)."""
     assert runtime.ports is not None
     starts: dict[str, datetime] = {}
     for execution in runtime.executions():
@@ -241,13 +263,15 @@ def _latency(runtime: LocalRuntime, order_ids: Sequence[str]) -> dict[str, list[
         when: datetime = execution["startDate"]
         if name not in starts or when < starts[name]:
             starts[name] = when
-    found: dict[str, list[float]] = {}
-    for order_id in order_ids:
-        if order_id not in starts:
-            continue
-        created = order_events(runtime.ports.store, order_id)[0]["occurred_at"]
-        delay = (starts[order_id] - datetime.fromisoformat(created)).total_seconds()
-        found.setdefault(_starter(order_id), []).append(max(delay, 0.0))
+    found: dict[tuple[str, str], list[float]] = {}
+    for group in groups:
+        for order in group.orders:
+            if order.order_id not in starts:
+                continue
+            created = order_events(runtime.ports.store, order.order_id)[0]["occurred_at"]
+            delay = (starts[order.order_id] - datetime.fromisoformat(created)).total_seconds()
+            key = (group.fault, _starter(order.order_id))
+            found.setdefault(key, []).append(max(delay, 0.0))
     return found
 
 
