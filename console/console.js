@@ -282,6 +282,11 @@ async function refreshOnce() {
   try {
     detail = await call(`/executions/${encodeURIComponent(orderId)}`);
   } catch (error) {
+    if (String(error.message).startsWith("SagaNotStarted")) {
+      view.running = true; // look again: the saga starter or the reconciler starts it
+      showError(error);
+      return drawGraph(view.machine.mermaid);
+    }
     if (!String(error.message).startsWith("ExecutionNotFound")) throw error;
     forget(); // e.g. a link to an execution of a runtime since stopped
     return drawGraph(view.machine.mermaid);

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from order_saga.service_layer.ports import Ports
 
 STATE_MACHINE = "OrderSagaStateMachine"
+RECONCILER_FUNCTION = "ReconcilerFunction"
 MANUAL_REVIEW_QUEUE = "ManualReviewQueue"
 MOTO_CONFIG: dict[str, Any] = {
     "stepfunctions": {"execute_state_machine": True},
@@ -110,6 +112,8 @@ class LocalRuntime:
         self._saga: SagaExecutions | None = None
         self.messaging: Messaging | None = None
         self.streams: StreamDriver | None = None
+        self._stop_reconciling = threading.Event()
+        self._reconciler: threading.Thread | None = None
 
     def __enter__(self) -> LocalRuntime:
         self.start()
@@ -137,6 +141,7 @@ class LocalRuntime:
         self.server = LambdaServer(self.functions).start()
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.server.endpoint
         os.environ.update(self.function_environment())
+        os.environ["WORKFLOW_TYPE"] = self.workflow_type  # the reconciler's, as deployed
         os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
@@ -163,6 +168,10 @@ class LocalRuntime:
         from order_saga import bootstrap
 
         gc.unfreeze()
+        self._stop_reconciling.set()
+        if self._reconciler is not None:
+            self._reconciler.join()
+            self._reconciler = None
         set_latency(0.0)
         bootstrap.use(None)
         self._saga = None
@@ -252,6 +261,30 @@ class LocalRuntime:
         ``wait`` and ``budget`` bound the time it takes (StreamDriver.drain)."""
         assert self.streams is not None, "the runtime is not started"
         return self.streams.drain(wait=wait, budget=budget)
+
+    def reconcile(self, after_seconds: float = 0.0) -> dict[str, Any]:
+        """Run the reconciler now, through the Lambda service as its schedule would (so
+        injected faults apply), looking at orders older than ``after_seconds``; returns
+        what it did (order ids started and re-driven, how many left running)."""
+        result, error = self.functions.invoke(RECONCILER_FUNCTION, {"after_seconds": after_seconds})
+        if error:
+            raise RuntimeError(f"the reconciler failed: {result}")
+        return dict(result)
+
+    def start_reconciling(self, every_seconds: float, after_seconds: float) -> None:
+        """Run the reconciler in the background every ``every_seconds`` (for `make serve`,
+        as EventBridge Scheduler runs it on AWS); stops with the runtime."""
+
+        def loop() -> None:
+            while not self._stop_reconciling.wait(every_seconds):
+                try:
+                    self.reconcile(after_seconds)
+                except Exception:  # logged by the handler; the next run tries again
+                    logging.getLogger(__name__).exception("the reconciler failed")
+
+        self._stop_reconciling.clear()
+        self._reconciler = threading.Thread(target=loop, daemon=True, name="reconciler")
+        self._reconciler.start()
 
     @property
     def express(self) -> bool:

@@ -102,6 +102,13 @@ class Console:
             arn = self.runtime.execution_arn(order_id)
             described = self.runtime.describe(arn)
         except ExecutionNotFound:
+            if self._waiting_for_saga(order_id):
+                raise ConsoleError(
+                    404,
+                    "SagaNotStarted",
+                    f"order {order_id} is accepted and waits for its saga to start "
+                    "(the event store stream's saga starter, or the reconciler, starts it)",
+                ) from None
             raise ConsoleError(404, "ExecutionNotFound", f"no execution {order_id}") from None
         history = self.runtime.history(arn)
         steps = steps_of(history)
@@ -133,6 +140,12 @@ class Console:
             "order": order,
             "domain_events": events,
         }
+
+    def _waiting_for_saga(self, order_id: str) -> bool:
+        try:
+            return bool(order_view(self.ports.store, order_id)["waiting_for_saga"])
+        except OrderNotFound:
+            return False
 
     def submit_sample(self, kind: object) -> tuple[int, dict[str, Any]]:
         """(status, body): 202 with the order's id, or the API's own refusal as it gave it."""

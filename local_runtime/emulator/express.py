@@ -148,7 +148,9 @@ class ExecutionLog:
             "startDate": started["timestamp"],
             "input": start_details.get("input"),
         }
-        last = records[-1]
+        # An execution ends once: a record logged after its end (a state that was in
+        # flight when it ended, running on unheard) does not make it run again.
+        last = next((r for r in records if r["type"] in END_EVENTS), records[-1])
         status = END_EVENTS.get(last["type"])
         if status is not None:
             details = last.get(_details_key(last["type"])) or {}

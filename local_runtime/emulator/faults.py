@@ -7,6 +7,7 @@ itself raises (their ``error_type`` is the errorType a caller sees, as on AWS).
 from __future__ import annotations
 
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,9 @@ class Fault:
     function's Timeout the invocation fails as Lambda's does (Sandbox.Timedout)."""
     duplicate: bool = False
     """Deliver the invocation twice: run the handler, then again, answer the second."""
+    exit_at_start: bool = False
+    """The process dies as the handler calls StartExecution: what it wrote before stays
+    written, the execution is never started, the caller gets Runtime.ExitError."""
     order_id: str | None = None
     """Only invocations for this order (None: the next invocations, whatever the order)."""
     label: str = ""
@@ -62,6 +66,12 @@ class Fault:
         return cls(duplicate=True, times=times, order_id=order_id)
 
     @classmethod
+    def exit_before_start(cls, times: int = 1) -> Fault:
+        """The process dies between its write and its StartExecution (a timeout, out of
+        memory): the API's order is recorded and its saga never started by it."""
+        return cls(exit_at_start=True, times=times)
+
+    @classmethod
     def throttled(cls, times: int = 1, *, order_id: str | None = None) -> Fault:
         """Lambda refuses the invocation for lack of concurrency: the handler never runs,
         and the state machine sees Lambda.TooManyRequestsException, as on AWS."""
@@ -73,6 +83,8 @@ class Fault:
             return "hang"
         if self.duplicate:
             return "twice"
+        if self.exit_at_start:
+            return "exit_before_start"
         if isinstance(self.error, Throttled):
             return "throttled"
         return "after_write" if self.after_handler else "error"
@@ -101,3 +113,27 @@ class FunctionTimedOut(Exception):
     """Lambda stopped the function at its Timeout."""
 
     error_type = "Sandbox.Timedout"
+
+
+class ProcessExit(BaseException):
+    """Raised inside a handler where its process dies: a BaseException, so that no
+    ``except Exception`` of the handler's can carry on as if it lived."""
+
+
+_dying = threading.local()
+
+
+def dies_at_start(value: bool | None = None) -> bool:
+    """Whether the current invocation's process dies at its StartExecution (set by the
+    Lambda service for a Fault.exit_before_start, read by patches/start_rate.py)."""
+    if value is not None:
+        _dying.value = value
+    return bool(getattr(_dying, "value", False))
+
+
+def invoking(function: str | None = None) -> str | None:
+    """The function whose invocation the current thread runs (set by the Lambda service),
+    so that patches/start_rate.py can tell who started an execution."""
+    if function is not None:
+        _dying.function = function or None
+    return getattr(_dying, "function", None)

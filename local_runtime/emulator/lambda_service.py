@@ -23,7 +23,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from local_runtime.emulator.clock import scaled
-from local_runtime.emulator.faults import Fault, FunctionTimedOut, Throttled
+from local_runtime.emulator.faults import (
+    Fault,
+    FunctionTimedOut,
+    ProcessExit,
+    ProcessExited,
+    Throttled,
+    dies_at_start,
+    invoking,
+)
 from local_runtime.patches.dynamodb_latency import undelayed
 
 if TYPE_CHECKING:
@@ -184,7 +192,15 @@ class Functions:
             if fault.error is not None and not fault.after_handler:
                 raise fault.error
             handler = self.handler(spec)
-            result = handler(payload, LambdaContext(spec, spec.timeout * 1000))
+            dies_at_start(fault.exit_at_start)
+            invoking(spec.logical_id)
+            try:
+                result = handler(payload, LambdaContext(spec, spec.timeout * 1000))
+            except ProcessExit as exit_:
+                raise ProcessExited(str(exit_)) from None
+            finally:
+                dies_at_start(False)
+                invoking("")
             if fault.duplicate:
                 result = handler(payload, LambdaContext(spec, spec.timeout * 1000))
             if fault.error is not None:

@@ -97,7 +97,12 @@ class MetricsTap:
             "InventoryFailures",
             "CompensationsFailed",
         )
+        # How the sagas started, past the API's fast path: the stream relay's, and the
+        # reconciler's (which alarm when not zero).
+        starts = ("SagaStartsDeferred", "SagasStartedByReconciler", "SagasRedrivenByReconciler")
         line = ", ".join(f"{name} {counts.get(name, 0)}" for name in names)
+        line += "\n" + " " * 16 + ", ".join(f"{name} {counts.get(name, 0)}" for name in starts)
+        names += starts
         others = sorted(set(counts) - set(names))  # the stream consumers' counts, say
         if others:
             line += "\n" + " " * 16 + ", ".join(f"{name} {counts[name]}" for name in others)

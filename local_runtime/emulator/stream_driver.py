@@ -8,6 +8,8 @@ service does:
 
 - ``StartingPosition``: TRIM_HORIZON reads the stream from its start, LATEST from the
   moment the runtime started;
+- ``FilterCriteria``: a record that matches none of the patterns is dropped (its place
+  in the stream passes, nothing is invoked), as Lambda's event filtering does;
 - ``BatchSize``: records per invocation, in stream order, one batch at a time per shard;
 - ``FunctionResponseTypes: [ReportBatchItemFailures]``: the lowest failed sequence number
   is the checkpoint, and the records from it to the end of the batch are retried; an
@@ -27,6 +29,7 @@ shard with factor 1 does).
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import uuid
@@ -62,6 +65,8 @@ class StreamDriver:
         self._stream_arns: dict[str, str] = {}
         self.discarded: list[dict[str, Any]] = []
         """Every on-failure record sent, for inspection."""
+        self.enabled: dict[str, bool] = {}
+        """Function -> whether its mapping runs (UpdateEventSourceMapping Enabled); default on."""
         self._streams = boto3.client("dynamodbstreams")
         self._checkpoints: dict[tuple[str, str], str] = {}
         self._lock = threading.RLock()
@@ -130,8 +135,11 @@ class StreamDriver:
         def poll(mapping: StreamMapping) -> None:
             while not self._stop.wait(interval):
                 with self._mapping_locks[mapping.function]:
-                    while self._poll(mapping):
-                        pass
+                    try:
+                        while self._poll(mapping):
+                            pass
+                    except Exception:  # as Lambda's poller: this poll failed, the next reads on
+                        logging.getLogger(__name__).exception("polling the stream failed")
 
         self._pollers = [
             threading.Thread(
@@ -202,15 +210,28 @@ class StreamDriver:
         read = 0
         for shard in self._shards(arn):
             records = self._read(arn, shard, self._checkpoints.get((mapping.function, shard)))
-            for start in range(0, len(records), mapping.batch_size):
+            if records and not self.enabled.get(mapping.function, True):
+                continue  # a disabled mapping keeps its place and reads on once enabled
+            # Filtered-out records are consumed too (Lambda drops them); a batch holds up to
+            # batch_size records that pass the filter.
+            batch: list[dict[str, Any]] = []
+            taken = 0
+            for position, raw in enumerate(records, start=1):
+                record = lambda_record(raw, arn)
+                if mapping.accepts(record):
+                    batch.append(record)
+                if len(batch) < mapping.batch_size and position < len(records):
+                    continue
                 if deadline is not None and read and time.monotonic() >= deadline:
                     return read
-                batch = [lambda_record(r, arn) for r in records[start : start + mapping.batch_size]]
-                self._deliver(mapping, shard, arn, batch)
-                self._checkpoints[mapping.function, shard] = batch[-1]["dynamodb"]["SequenceNumber"]
-                read += len(batch)
-                if self.on_delivered is not None:
+                if batch:
+                    self._deliver(mapping, shard, arn, batch)
+                self._checkpoints[mapping.function, shard] = raw["dynamodb"]["SequenceNumber"]
+                read += position - taken
+                taken = position
+                if batch and self.on_delivered is not None:
                     self.on_delivered()
+                batch = []
         return read
 
     def _deliver(

@@ -5,7 +5,8 @@ plays them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,11 @@ class StreamMapping:
     max_retries: int
     on_failure: str | None
     """Logical id of the on-failure destination queue."""
+    filters: tuple[dict[str, Any], ...] = field(default=())
+    """FilterCriteria's patterns: a record matching none is dropped, never delivered."""
+
+    def accepts(self, record: dict[str, Any]) -> bool:
+        return not self.filters or any(matches(pattern, record) for pattern in self.filters)
 
 
 def stream_mappings(template: Template) -> list[StreamMapping]:
@@ -54,6 +60,10 @@ def stream_mappings(template: Template) -> list[StreamMapping]:
                     in props.get("FunctionResponseTypes", []),
                     bisect=bool(props.get("BisectBatchOnFunctionError", False)),
                     max_retries=UNBOUNDED_RETRIES if retries < 0 else retries,
+                    filters=tuple(
+                        json.loads(f["Pattern"])
+                        for f in props.get("FilterCriteria", {}).get("Filters", [])
+                    ),
                     on_failure=(
                         _getatt_target(destination["Destination"], "Arn", f"{function}.{name}")
                         if "Destination" in destination
@@ -62,6 +72,21 @@ def stream_mappings(template: Template) -> list[StreamMapping]:
                 )
             )
     return mappings
+
+
+def matches(pattern: Any, value: Any) -> bool:
+    """Lambda's event filtering, for the patterns the template uses: nested objects and
+    lists of exact values (a value matches when it is one of them). Anything else in a
+    pattern (prefix, numeric, exists...) is refused, rather than matched wrongly."""
+    if isinstance(pattern, dict):
+        if not isinstance(value, dict):
+            return False
+        return all(key in value and matches(sub, value[key]) for key, sub in pattern.items())
+    if isinstance(pattern, list):
+        if any(isinstance(option, dict | list) for option in pattern):
+            raise ValueError(f"the local runtime matches only exact values, not {pattern}")
+        return value in pattern
+    raise ValueError(f"a filter pattern's leaf must be a list of values, not {pattern!r}")
 
 
 def _getatt_target(value: Any, attribute: str, where: str) -> str:

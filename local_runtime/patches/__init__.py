@@ -7,6 +7,8 @@
     express.py      Express workflows run as Step Functions runs them (moto runs them
                     as Standard ones): a correctness fix too
     dynamodb_latency.py  DynamoDB's latency and transaction conflicts, when asked for
+    start_rate.py   StartExecution's token bucket and its ThrottlingException (moto has
+                    no quota)
     hooks.py        what the runtime adds on purpose (the time scale, an execution's end)
     speed/          shortcuts that change no answer, only what one costs
 
@@ -16,7 +18,14 @@ changes nothing), after checking that moto is a version they were tested on.
 
 from __future__ import annotations
 
-from local_runtime.patches import correctness, dynamodb_latency, express, hooks, versions
+from local_runtime.patches import (
+    correctness,
+    dynamodb_latency,
+    express,
+    hooks,
+    start_rate,
+    versions,
+)
 from local_runtime.patches.speed import (
     dynamodb_reads,
     dynamodb_writes,
@@ -33,6 +42,8 @@ def apply() -> None:
     correctness.apply()
     dynamodb_latency.apply()
     express.apply()
+    start_rate.apply()
+    start_rate.configure()
     hooks.apply()
     dynamodb_writes.apply()
     dynamodb_reads.apply()

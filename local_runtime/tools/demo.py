@@ -22,24 +22,31 @@ from local_runtime.emulator.lambda_service import Fault
 from local_runtime.runtime import LocalRuntime
 from local_runtime.sample_catalog import ADDRESS, SAMPLE_PRODUCTS, seed
 from order_saga.errors import GatewayUnavailable, OrderNotFound
+from order_saga.service_layer.ids import order_id_for
 from order_saga.service_layer.views import order_events, order_view, stock_level
 
 if TYPE_CHECKING:
     from order_saga.service_layer.ports import Ports
 
-CUSTOMER = {"X-Customer-Id": "cust-demo"}
+CUSTOMER_ID = "cust-demo"
+CUSTOMER = {"X-Customer-Id": CUSTOMER_ID}
 
 
 @dataclass(frozen=True)
 class Scenario:
     title: str
-    order_id: str
+    key: str
+    """The POST's Idempotency-Key: the server derives the order's id from it."""
     items: list[dict[str, Any]]
     payment_method: str
     expected_status: str
     expected_reason: str | None
     refund_outage: int = 0
     """The refund step fails this many times (Fault injection): 3 exhausts its retries."""
+
+    @property
+    def order_id(self) -> str:
+        return order_id_for(CUSTOMER_ID, self.key)
 
 
 def _refund_fails(runtime: LocalRuntime, times: int) -> None:
@@ -185,12 +192,11 @@ def run_scenario(runtime: LocalRuntime, number: int, scenario: Scenario) -> bool
         "POST",
         "/orders",
         {
-            "order_id": scenario.order_id,
             "items": scenario.items,
             "shipping_address": ADDRESS,
             "payment_method": scenario.payment_method,
         },
-        CUSTOMER,
+        {**CUSTOMER, "Idempotency-Key": scenario.key},
     )
     print(f"[{number}] {scenario.title}: order {scenario.order_id} ({scenario.payment_method})")
     if status != 202:

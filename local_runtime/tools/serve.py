@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         server.log_requests = True
         assert runtime.streams is not None
         runtime.streams.start_polling()  # the stream consumers run as records arrive
+        # The reconciler, as EventBridge Scheduler runs it every minute on AWS: here more
+        # often, on orders left 30 s without their saga.
+        runtime.start_reconciling(every_seconds=10.0, after_seconds=30.0)
         print(f"Order API on {server.url}  (Ctrl-C stops it)", flush=True)
         stocked = (f"{pid} ({units} in stock)" for pid, *_, units in SAMPLE_PRODUCTS)
         print("Catalog: " + ", ".join(stocked))

@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 from local_runtime.console.asl_graph import STATUS_STYLES
 from local_runtime.emulator.clock import set_time_scale
+from order_saga.service_layer.ids import order_id_for
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -230,7 +231,8 @@ def timeouts_as_deployed(runtime: LocalRuntime) -> Iterator[None]:
 def test_a_running_execution_shows_its_current_state_then_its_end_without_a_reload(
     console: Console, runtime: LocalRuntime
 ) -> None:
-    order_id = f"ord-console-{uuid.uuid4().hex[:12]}"
+    key = f"console-{uuid.uuid4().hex[:12]}"
+    order_id = order_id_for("cust-console-test", key)
     release = runtime.functions.hold(
         "ReserveInventoryFunction", when=lambda payload: payload.get("order_id") == order_id
     )
@@ -239,7 +241,6 @@ def test_a_running_execution_shows_its_current_state_then_its_end_without_a_relo
             "POST",
             "/orders",
             {
-                "order_id": order_id,
                 "items": [{"product_id": "sku-pour-over-kettle", "quantity": 1}],
                 "shipping_address": {
                     "street": "1 Main St",
@@ -250,7 +251,7 @@ def test_a_running_execution_shows_its_current_state_then_its_end_without_a_relo
                 },
                 "payment_method": "tok_visa",
             },
-            {"X-Customer-Id": "cust-console-test"},
+            {"X-Customer-Id": "cust-console-test", "Idempotency-Key": key},
         )
         assert status == 202, body
         page = console.open(f"#{order_id}").page

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from local_runtime.emulator.http_framing import MAX_HEADERS, MAX_URL
+from order_saga.service_layer.ids import order_id_for
 from tests.e2e.conftest import ADDRESS
 
 if TYPE_CHECKING:
@@ -188,14 +189,18 @@ def test_a_body_cut_short_by_the_client_closing_is_refused_not_processed_short(
 
 
 def test_a_chunked_body_is_read_whole(api_server: LocalApiServer) -> None:
-    order_id = f"ord-chunked-{uuid.uuid4().hex[:8]}"
-    body = order_body(order_id=order_id)
+    key = f"chunked-{uuid.uuid4().hex[:8]}"
+    order_id = order_id_for("cust-framing", key)
+    body = order_body()
     chunks = b"".join(
         f"{len(body[i : i + 40]):x}\r\n".encode() + body[i : i + 40] + b"\r\n"
         for i in range(0, len(body), 40)
     )
 
-    answer = exchange(api_server, post(["Transfer-Encoding: chunked"], chunks + b"0\r\n\r\n"))
+    answer = exchange(
+        api_server,
+        post(["Transfer-Encoding: chunked", f"Idempotency-Key: {key}"], chunks + b"0\r\n\r\n"),
+    )
 
     assert answer.status == 202, answer.body
     assert answer.json()["order_id"] == order_id

@@ -17,6 +17,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from order_saga.service_layer.ids import order_id_for
 from tests.e2e.conftest import ADDRESS
 
 if TYPE_CHECKING:
@@ -445,14 +446,15 @@ def test_an_operator_s_cancellation_names_the_operator_to_operators_and_the_shop
     customer = {"X-Customer-Id": f"cust-{uuid.uuid4().hex[:8]}"}
     operator_id = f"ops-{uuid.uuid4().hex[:8]}"
     operator = {"X-Customer-Id": operator_id, "X-Role": "operator"}
-    order_id = f"ord-{uuid.uuid4().hex[:12]}"
+    key = {"Idempotency-Key": f"k-{uuid.uuid4().hex[:12]}"}
+    order_id = order_id_for(customer["X-Customer-Id"], key["Idempotency-Key"])
     # the saga waits at its first step, so the cancellation always comes before it moves on
     release = runtime.functions.hold(
         "ProcessPaymentFunction",
         when=lambda p: isinstance(p, dict) and p.get("order_id") == order_id,
     )
-    body = order(order_id=order_id, items=[{"product_id": product, "quantity": 1}])
-    status, placed, _ = runtime.api("POST", "/orders", body, customer)
+    body = order(items=[{"product_id": product, "quantity": 1}])
+    status, placed, _ = runtime.api("POST", "/orders", body, customer | key)
     assert status == 202, placed
 
     try:

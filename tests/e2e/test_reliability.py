@@ -23,6 +23,7 @@ from local_runtime.tools import reliability
 from order_saga import bootstrap
 from order_saga.adapters.event_store import EventStore
 from order_saga.domain.commands import RequestCancellation
+from order_saga.service_layer.ids import order_id_for
 from order_saga.service_layer.orders import request_cancellation
 from order_saga.service_layer.repository import order_stream
 from order_saga.service_layer.views import order_view
@@ -188,19 +189,27 @@ def wait_for(shop: Shop, order_id: str, status: str, timeout: float = 30) -> Non
         time.sleep(0.02)
 
 
-def new_order_id() -> str:
-    return f"ord-race-{uuid.uuid4().hex[:12]}"
+_keys: dict[str, str] = {}
+"""Order id -> the Idempotency-Key the server derives it from."""
+
+
+def new_order_id(customer: str | None) -> str:
+    """The id the server will give the order ``customer`` places next (place() sends its key)."""
+    key = f"race-{uuid.uuid4().hex[:12]}"
+    order_id = order_id_for(customer or "", key)
+    _keys[order_id] = key
+    return order_id
 
 
 def place(client: Client, product: str, order_id: str, quantity: int = 1) -> None:
     response = client.post(
         "/orders",
         {
-            "order_id": order_id,
             "items": [{"product_id": product, "quantity": quantity}],
             "shipping_address": ADDRESS,
             "payment_method": "tok_visa",
         },
+        headers={"Idempotency-Key": _keys[order_id]},
     )
     assert response.status_code == 202, response.text
 
@@ -208,7 +217,7 @@ def place(client: Client, product: str, order_id: str, quantity: int = 1) -> Non
 def test_a_cancel_that_loses_the_write_to_confirmation_gets_409_and_the_order_stays_paid(
     shop: Shop, client: Client, racing: RaceOnLoad
 ) -> None:
-    product, order_id = shop.product("14.00", 5), new_order_id()
+    product, order_id = shop.product("14.00", 5), new_order_id(client.customer)
     release = shop.runtime.functions.hold(
         "ConfirmOrderFunction", when=lambda p: p.get("order_id") == order_id
     )
@@ -236,7 +245,7 @@ def test_a_cancel_that_loses_the_write_to_confirmation_gets_409_and_the_order_st
 def test_a_step_that_loses_the_write_to_a_cancel_compensates_and_nothing_is_lost(
     shop: Shop, client: Client, racing: RaceOnLoad
 ) -> None:
-    product, order_id = shop.product("9.00", 4), new_order_id()
+    product, order_id = shop.product("9.00", 4), new_order_id(client.customer)
     release = shop.runtime.functions.hold(
         "ReserveInventoryFunction", when=lambda p: p.get("order_id") == order_id
     )
@@ -269,7 +278,7 @@ def test_customers_cancelling_at_random_moments_either_win_or_get_409_and_nothin
 ) -> None:
     rng = random.Random(20261128)
     product = shop.product("5.00", 40)
-    order_ids = [new_order_id() for _ in range(10)]
+    order_ids = [new_order_id(client.customer) for _ in range(10)]
     delays = [rng.uniform(0, 0.6) for _ in order_ids]
 
     def place_then_cancel(order_id: str, delay: float) -> int:
@@ -300,7 +309,7 @@ def test_customers_cancelling_at_random_moments_either_win_or_get_409_and_nothin
 
 def test_a_fault_aimed_at_one_order_leaves_every_other_order_alone(shop: Shop) -> None:
     product = shop.product("3.00", 10)
-    target = new_order_id()
+    target = new_order_id(shop.customer)
     shop.runtime.functions.inject(
         "ConfirmOrderFunction", Fault.transient(InjectedFault("only this one"), order_id=target)
     )
@@ -310,12 +319,11 @@ def test_a_fault_aimed_at_one_order_leaves_every_other_order_alone(shop: Shop) -
         "POST",
         "/orders",
         {
-            "order_id": target,
             "items": [{"product_id": product, "quantity": 1}],
             "shipping_address": ADDRESS,
             "payment_method": "tok_visa",
         },
-        {"X-Customer-Id": shop.customer},
+        {"X-Customer-Id": shop.customer, "Idempotency-Key": _keys[target]},
     )
     targeted = shop.runtime.wait(target)
 
@@ -328,7 +336,7 @@ def test_a_fault_aimed_at_one_order_leaves_every_other_order_alone(shop: Shop) -
 def test_a_throttled_step_is_retried_as_lambda_too_many_requests_and_confirms(
     shop: Shop, client: Client
 ) -> None:
-    product, order_id = shop.product("3.00", 10), new_order_id()
+    product, order_id = shop.product("3.00", 10), new_order_id(client.customer)
     shop.runtime.functions.inject(
         "ConfirmOrderFunction", Fault.throttled(times=2, order_id=order_id)
     )

@@ -118,6 +118,27 @@ REVIEWED: dict[str, set[Grant]] = {
     "PublisherFunction": idempotency("publish")
     | on(arn("OrderEventBus"), "events:PutEvents")
     | send("PublisherFailureQueue"),
+    # the relay: start the order's execution; its records' keys; poison records (SQS)
+    "SagaStarterFunction": idempotency("saga-start")
+    | on(LOCAL.ref("OrderSagaStateMachine"), "states:StartExecution")
+    | send("SagaStarterFailureQueue"),
+    # the reconciler: the recent orders (the sparse index), their streams, their executions
+    "ReconcilerFunction": on(f"{EVENT_STORE}/index/OrdersByDay", "dynamodb:Query")
+    | on(EVENT_STORE, "dynamodb:Query", ORDERS)
+    | on(LOCAL.ref("OrderSagaStateMachine"), "states:StartExecution")
+    | on(
+        str(LOCAL.ref("OrderSagaStateMachine")).replace(":stateMachine:", ":execution:") + ":*",
+        "states:DescribeExecution",
+    ),
+    # EventBridge Scheduler's role for the reconciler's schedule (SAM's ScheduleV2): invoke
+    # the reconciler, and put a run it could not deliver on the schedule's dead-letter queue
+    "ReconcilerFunctionEveryMinute": on(
+        str(LOCAL.resolve({"Fn::GetAtt": ["ReconcilerFunction", "Arn"]})), "lambda:InvokeFunction"
+    )
+    | on(
+        str(LOCAL.resolve({"Fn::GetAtt": ["ReconcilerScheduleDeadLetterQueue", "Arn"]})),
+        "sqs:SendMessage",
+    ),
     "OrderSagaStateMachine": set().union(
         *(
             invoke(f)
@@ -139,6 +160,8 @@ WILDCARDS = {
     "sqs:SendMessage*": "SAM's SQSSendMessagePolicy: SendMessage and its batch form, one queue",
     "lambda:InvokeFunction": "SAM's LambdaInvokePolicy: function:<name>* covers the function's "
     "versions and aliases; the name ends in a random suffix CloudFormation gives it",
+    "states:DescribeExecution": "the reconciler reads the saga's executions: execution:<state "
+    "machine>:* (their names are order ids), on that one state machine only",
     "logs:*": "Step Functions' vended log delivery: these actions take no resource-level "
     "permission (the template's Metadata says why), and only configure delivery",
 }
@@ -155,8 +178,10 @@ MANAGED = {
     # store's stream would need the mappings and roles written out instead of SAM's.
     "NotificationsFunction": {BASIC, XRAY, STREAM},
     "PublisherFunction": {BASIC, XRAY, STREAM},
+    "SagaStarterFunction": {BASIC, XRAY, STREAM},
     "ViewsFunction": {BASIC, XRAY, STREAM},
     "OrderSagaStateMachine": {XRAY},
+    "ReconcilerFunctionEveryMinute": set(),
 }
 
 

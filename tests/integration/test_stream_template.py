@@ -5,6 +5,7 @@ IAM that matches what its code uses (its idempotency key prefix, its failure que
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from typing import Any
 
@@ -15,7 +16,7 @@ from local_runtime.emulator.template import ROOT, Template
 from order_saga.bootstrap import FAILURE_QUEUE_VARIABLES
 
 TEMPLATE = Template()
-CONSUMERS = ("NotificationsFunction", "PublisherFunction", "ViewsFunction")
+CONSUMERS = ("NotificationsFunction", "PublisherFunction", "ViewsFunction", "SagaStarterFunction")
 
 
 def props(logical_id: str) -> dict[str, Any]:
@@ -122,3 +123,25 @@ def test_the_notifications_topic_is_encrypted_and_the_bus_is_named_per_stack() -
     outputs = TEMPLATE.raw["Outputs"]
     assert outputs["OrderEventBusName"]["Value"] == {"Ref": "OrderEventBus"}
     assert outputs["NotificationsTopicArn"]["Value"] == {"Ref": "NotificationsTopic"}
+
+
+def test_only_an_orders_creation_invokes_the_saga_starter() -> None:
+    (pattern,) = [
+        json.loads(f["Pattern"])
+        for f in stream_event("SagaStarterFunction")["FilterCriteria"]["Filters"]
+    ]
+    mapping = next(m for m in stream_mappings(TEMPLATE) if m.function == "SagaStarterFunction")
+
+    assert pattern == {
+        "eventName": ["INSERT"],
+        "dynamodb": {"NewImage": {"event_type": {"S": ["OrderCreated"]}}},
+    }
+    created = {
+        "eventName": "INSERT",
+        "dynamodb": {"NewImage": {"event_type": {"S": "OrderCreated"}}},
+    }
+    confirmed = {
+        "eventName": "INSERT",
+        "dynamodb": {"NewImage": {"event_type": {"S": "OrderConfirmed"}}},
+    }
+    assert mapping.accepts(created) and not mapping.accepts(confirmed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -31,6 +32,7 @@ from order_saga.domain.payment import Payment, PaymentStatus
 from order_saga.domain.values import Shortage, StockLine
 from order_saga.errors import (
     GatewayUnavailable,
+    IdempotencyKeyReused,
     InvalidTransition,
     OrderAlreadyExists,
     OrderConfirmedAfterAll,
@@ -38,10 +40,17 @@ from order_saga.errors import (
     OutOfStock,
     PaymentDeclined,
     PriceMismatch,
+    SagaStartThrottled,
     UnknownProduct,
 )
 from order_saga.service_layer.inventory import release_inventory, reserve_inventory
-from order_saga.service_layer.orders import cancel_order, confirm_order, create_order, ship_order
+from order_saga.service_layer.orders import (
+    cancel_order,
+    confirm_order,
+    create_order,
+    place_order,
+    ship_order,
+)
 from order_saga.service_layer.payments import charge_key, process_payment, refund_payment
 from order_saga.service_layer.ports import Ports
 from order_saga.service_layer.repository import load_order, order_stream, product_stream
@@ -163,15 +172,30 @@ def test_creating_an_order_starts_its_saga_once(
     assert status_of(ports, command.order_id) is OrderStatus.PENDING
 
 
-def test_a_second_create_with_the_same_id_is_refused(
+def test_the_same_order_placed_again_under_its_id_is_the_first_one(
+    ports: Ports, stocked: Stocked, create_command: Command, saga: RecordingSagaLauncher
+) -> None:
+    first = create_command((stocked(), 1))
+    placed = place_order(first, ports)
+    again = place_order(first, ports)  # a retry whose first answer was lost
+
+    assert placed.created and not again.created
+    assert again.order.order_id == first.order_id and again.saga_started
+    assert event_types(ports, first.order_id) == ["OrderCreated"]
+    assert saga.started == [first.order_id]
+
+
+def test_a_second_create_with_the_same_id_and_another_order_is_refused(
     ports: Ports, stocked: Stocked, create_command: Command, saga: RecordingSagaLauncher
 ) -> None:
     product = stocked()
     first = create_command((product, 1))
     create_order(first, ports)
-    second = create_command((product, 2), order_id=first.order_id)
+    second = create_command((product, 2), order_id=first.order_id).model_copy(
+        update={"customer_id": first.customer_id}
+    )
 
-    with pytest.raises(OrderAlreadyExists, match=first.order_id):
+    with pytest.raises(IdempotencyKeyReused, match=first.order_id):
         create_order(second, ports)
 
     assert event_types(ports, first.order_id) == ["OrderCreated"]
@@ -690,3 +714,31 @@ def test_the_views_of_an_unknown_order_are_refused(
 ) -> None:
     with pytest.raises(OrderNotFound):
         view(ports.store, new_id("order"))
+
+
+def test_another_customers_id_is_refused_without_a_trace(
+    ports: Ports, stocked: Stocked, create_command: Command
+) -> None:
+    first = create_command((stocked(), 1))
+    create_order(first, ports)
+    other = first.model_copy(update={"customer_id": "cust-someone-else"})
+
+    with pytest.raises(OrderAlreadyExists):
+        create_order(other, ports)
+
+    assert load_order(ports.store, first.order_id).customer_id == first.customer_id
+
+
+def test_an_order_whose_saga_start_failed_is_recorded_and_accepted(
+    ports: Ports, stocked: Stocked, create_command: Command
+) -> None:
+    class Throttled(RecordingSagaLauncher):
+        def start(self, order_id: str, name: str | None = None) -> str:
+            raise SagaStartThrottled("Rate exceeded")
+
+    command = create_command((stocked(), 1))
+
+    placed = place_order(command, replace(ports, saga=Throttled()))
+
+    assert placed.created and not placed.saga_started
+    assert event_types(ports, command.order_id) == ["OrderCreated"]

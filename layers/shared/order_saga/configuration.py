@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 FAILURE_QUEUE_VARIABLES = {
     "notifications": "NOTIFICATIONS_FAILURE_QUEUE_URL",
     "publisher": "PUBLISHER_FAILURE_QUEUE_URL",
+    "saga_starter": "SAGA_STARTER_FAILURE_QUEUE_URL",
     "views": "VIEWS_FAILURE_QUEUE_URL",
 }
 PAYMENT_GATEWAYS = ("simulated",)
@@ -37,6 +38,8 @@ VARIABLES: dict[str, Callable[[Mapping[str, str]], tuple[str, ...]]] = {
     "idempotency": lambda env: ("IDEMPOTENCY_TABLE",),
     "notifier": _notifier_variables,
     "publisher": lambda env: ("EVENT_BUS_NAME",),
+    "recent_orders": lambda env: ("EVENT_STORE_TABLE",),
+    "launcher": lambda env: ("STATE_MACHINE_ARN",),
     "read_model": lambda env: ("READ_MODEL_TABLE",),
 }
 """Adapter -> the variables it cannot be built without (the others have defaults)."""
@@ -53,6 +56,12 @@ class EnvironmentAdapters:
         self.new_id = new_id
         self.clock = utc_now
         self.saga_timeout = timedelta(seconds=int(env.get("SAGA_TIMEOUT_SECONDS", "900")))
+        self.reconcile_lookback = timedelta(hours=int(env.get("RECONCILE_LOOKBACK_HOURS", "48")))
+
+    @property
+    def express(self) -> bool:
+        """Whether the saga is an EXPRESS workflow (the template's WorkflowType)."""
+        return self.env.get("WORKFLOW_TYPE", "STANDARD") == "EXPRESS"
 
     def _once(self, name: str, build: Callable[[], Any]) -> Any:
         with self._lock:
@@ -109,12 +118,35 @@ class EnvironmentAdapters:
 
         def build() -> Any:
             import boto3
+            from botocore.config import Config
 
             from order_saga.adapters.saga_launcher import StepFunctionsSagaLauncher
 
-            return StepFunctionsSagaLauncher(arn, boto3.client("stepfunctions"))
+            # Standard retries (3 attempts, jittered backoff) on ThrottlingException: a
+            # start past the account's rate fails fast, and the stream relay retries it.
+            client = boto3.client(
+                "stepfunctions", config=Config(retries={"mode": "standard", "max_attempts": 3})
+            )
+            return StepFunctionsSagaLauncher(arn, client)
 
         return self._once("saga", build)
+
+    @property
+    def launcher(self) -> Any:
+        """The saga launcher, for the functions that cannot do without one (the relay, the
+        reconciler); ``saga`` is the API's optional fast path."""
+        self._require("launcher")
+        return self.saga
+
+    @property
+    def recent_orders(self) -> Any:
+        from order_saga.adapters.recent_orders import DynamoDBRecentOrders
+
+        self._require("recent_orders")
+        return self._once(
+            "recent_orders",
+            lambda: DynamoDBRecentOrders(self.env["EVENT_STORE_TABLE"], self.dynamodb),
+        )
 
     @property
     def idempotency(self) -> Any:
@@ -185,6 +217,9 @@ class EnvironmentAdapters:
             catalog=self.catalog,
             gateway=self.gateway,
             saga=self.saga,
+            recent_orders=self.recent_orders,
+            express=self.express,
+            reconcile_lookback=self.reconcile_lookback,
             new_id=self.new_id,
             clock=self.clock,
             saga_timeout=self.saga_timeout,

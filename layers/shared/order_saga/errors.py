@@ -201,3 +201,9 @@ class PublishFailed(TransientError):
 class EarlierEventFailed(TransientError):
     """An earlier event of the same stream failed in this batch; this one waits for its
     retry, so a customer never hears of a later event before an earlier one."""
+
+
+class SagaStartThrottled(TransientError):
+    """Step Functions refused StartExecution for its start rate (ThrottlingException, after
+    the SDK's own retries); the stream relay's record is retried, the reconciler catches
+    the rest."""

@@ -13,6 +13,7 @@ from local_runtime.tools.reliability.checks import Check, Run
 from local_runtime.tools.reliability.contention import contention_run, judge_contention
 from local_runtime.tools.reliability.faults import fault_run, judge_faults
 from local_runtime.tools.reliability.orders import invariants
+from local_runtime.tools.reliability.start_faults import judge_start_faults, start_fault_run
 
 TIME_SCALE = 1.0
 """Retry waits and timeouts as deployed. Hundreds of sagas in one process queue each step
@@ -62,6 +63,14 @@ def fault_section(orders: int, seed: int, time_scale: float) -> Section:
     return Section(result.lines(), run.checks, violations, result.after.summary())
 
 
+def start_section(per_fault: int, time_scale: float) -> Section:
+    run = Run()
+    with LocalRuntime(time_scale=time_scale) as runtime:
+        result = start_fault_run(runtime, per_fault=per_fault)
+        judge_start_faults(result, run)
+    return Section(result.lines(), run.checks, result.report.violations, result.report.summary())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m local_runtime reliability",
@@ -72,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rush", type=int, default=200, help="orders at once for one product")
     parser.add_argument("--units", type=int, default=50, help="units of that product")
     parser.add_argument("--seed", type=int, default=20261128)
+    parser.add_argument(
+        "--start-orders", type=int, default=40, help="orders per fault at the saga's start"
+    )
     parser.add_argument("--time-scale", type=float, default=TIME_SCALE)
     parser.add_argument(
         "--latency", type=float, default=0.1, help="DynamoDB latency of the second rush (s)"
@@ -84,12 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(max_workers=2) as pool:
         rush = pool.submit(rushes, args.rush, args.units, args.seed, args.time_scale, args.latency)
         faults = pool.submit(fault_section, args.orders, args.seed, args.time_scale)
-        sections = [*rush.result(), faults.result()]
+        # The third once a core is free: it runs while the longer fault run goes on.
+        starts = pool.submit(start_section, args.start_orders, args.time_scale)
+        sections = [*rush.result(), faults.result(), starts.result()]
 
     titles = (
         "Contention",
         f"Contention, {args.latency * 1000:.0f} ms added to every DynamoDB request",
         "Faults at every step",
+        "Faults at the saga's start",
     )
     print("Reliability run (make reliability)")
     for section, title in zip(sections, titles, strict=True):

@@ -14,6 +14,7 @@ from local_runtime.runtime import LocalRuntime
 from local_runtime.sample_catalog import ADDRESS
 from ops.invariants import InvariantReport, check_store, gateway_ledger
 from order_saga.service_layer.catalog import stock_product
+from order_saga.service_layer.ids import order_id_for
 from order_saga.service_layer.views import order_view
 
 if TYPE_CHECKING:
@@ -25,13 +26,24 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Order:
-    order_id: str
+    key: str
+    """Its Idempotency-Key, from which the server derives its id (and its customer)."""
     lines: tuple[tuple[str, int], ...]
     payment_method: str = "tok_visa"
 
+    @property
+    def customer_id(self) -> str:
+        return f"cust-{self.key[-8:]}"
+
+    @property
+    def order_id(self) -> str:
+        return order_id_for(self.customer_id, self.key)
+
+    def headers(self) -> dict[str, str]:
+        return {"X-Customer-Id": self.customer_id, "Idempotency-Key": self.key}
+
     def body(self) -> dict[str, Any]:
         return {
-            "order_id": self.order_id,
             "items": [{"product_id": p, "quantity": q} for p, q in self.lines],
             "shipping_address": ADDRESS,
             "payment_method": self.payment_method,
@@ -62,9 +74,7 @@ def place_at_once(runtime: LocalRuntime, orders: Sequence[Order], workers: int) 
     """POST every order from ``workers`` threads at once; returns each answer's status."""
 
     def place(order: Order) -> int:
-        status, _, _ = runtime.api(
-            "POST", "/orders", order.body(), {"X-Customer-Id": f"cust-{order.order_id[-8:]}"}
-        )
+        status, _, _ = runtime.api("POST", "/orders", order.body(), order.headers())
         return status
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="customer") as pool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,9 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 _NEW_KEY = "attribute_not_exists(version)"
 _CONFLICT_REASONS = {"ConditionalCheckFailed", "TransactionConflict"}
+ORDERS_BY_DAY_INDEX = "OrdersByDay"
+ORDERS_BY_DAY_KEY = "orders_created_on"
+ORDER_INDEXED_EVENT = "OrderCreated"
 CONTENTION_ATTEMPTS = 8
 CONTENTION_BASE = 0.01
 CONTENTION_CAP = 0.2
@@ -291,8 +294,10 @@ class DynamoDBEventStore(EventStore):
 
 
 def item_from_record(record: RecordedEvent) -> dict[str, Any]:
-    """The stored item, in DynamoDB's attribute-value form (as a stream's NewImage holds it)."""
-    return {
+    """The stored item, in DynamoDB's attribute-value form (as a stream's NewImage holds it).
+    An order's first event also carries its UTC day, the key of the sparse OrdersByDay
+    index (adapters/recent_orders.py)."""
+    item = {
         "stream_id": {"S": record.stream_id},
         "version": {"N": str(record.version)},
         "event_type": {"S": record.event_type},
@@ -301,6 +306,9 @@ def item_from_record(record: RecordedEvent) -> dict[str, Any]:
         "correlation_id": {"S": record.correlation_id},
         "data": _serializer.serialize(record.data),
     }
+    if record.event_type == ORDER_INDEXED_EVENT and record.version == 1:
+        item[ORDERS_BY_DAY_KEY] = {"S": record.occurred_at.astimezone(UTC).date().isoformat()}
+    return item
 
 
 def record_from_item(item: Mapping[str, Any]) -> RecordedEvent:

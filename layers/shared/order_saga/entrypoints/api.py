@@ -50,10 +50,11 @@ from order_saga.entrypoints.response_models import (
     ProductView,
 )
 from order_saga.entrypoints.route_docs import OrderId, ProductId, answers
-from order_saga.errors import Forbidden, OrderNotFound
+from order_saga.errors import Forbidden, IdempotencyKeyInProgress, OrderNotFound
 from order_saga.observability import logger, metrics, tracer
 from order_saga.service_layer import orders, views
 from order_saga.service_layer.dependencies import ApiDependencies
+from order_saga.service_layer.ids import order_id_for
 from order_saga.service_layer.order_summaries import MANUAL_REVIEW
 
 if TYPE_CHECKING:
@@ -105,20 +106,27 @@ def create_order(
     customer_id = _caller().customer_id
     app.append_context(order_request=request)  # lets a catalog refusal name its fields
     if idempotency_key is None:
-        accepted = _place(request, customer_id)
+        accepted = _place(request, customer_id, None)
     else:
-        accepted = OrderAccepted.model_validate(
-            place_once(
-                attempt={
-                    "customer_id": customer_id,
-                    "key": idempotency_key,
-                    "body": request.model_dump(mode="json"),
-                },
-                place=_place_attempt,
-                store=_idempotency_store(),
-                context=app.lambda_context,
+        try:
+            accepted = OrderAccepted.model_validate(
+                place_once(
+                    attempt={
+                        "customer_id": customer_id,
+                        "key": idempotency_key,
+                        "body": request.model_dump(mode="json"),
+                    },
+                    place=_place_attempt,
+                    store=_idempotency_store(),
+                    context=app.lambda_context,
+                )
             )
-        )
+        except IdempotencyKeyInProgress:
+            # The first request under this key is still running, or its process died
+            # and its record has not expired yet. Its order's id is this one's: placing it
+            # here is safe (one of the two writes wins, the other finds the same order),
+            # so the caller gets the same 202 rather than a 409 for their own order.
+            accepted = _place(request, customer_id, idempotency_key)
     return Response(
         status_code=HTTPStatus.ACCEPTED,
         content_type=JSON,
@@ -127,24 +135,32 @@ def create_order(
     )
 
 
-def _place(request: CreateOrderRequest, customer_id: str) -> OrderAccepted:
+def _place(request: CreateOrderRequest, customer_id: str, key: str | None) -> OrderAccepted:
+    """The order's id is the server's: derived from the customer and the Idempotency-Key
+    (the same for every retry), or new when there is no key."""
     deps = DEPENDENCIES.get()
     command = parse(
         CreateOrder,
         {
-            **request.model_dump(exclude={"order_id"}),
-            "order_id": request.order_id or deps.new_id(),
+            **request.model_dump(),
+            "order_id": deps.new_id() if key is None else order_id_for(customer_id, key),
             "customer_id": customer_id,
         },
     )
-    order = orders.create_order(command, deps)
-    metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=1)
+    placed = orders.place_order(command, deps)
+    order = placed.order
+    if placed.created:
+        metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=1)
+    if not placed.saga_started:
+        # Accepted all the same: the saga starter on the event store's stream starts it.
+        metrics.add_metric(name="SagaStartsDeferred", unit=MetricUnit.Count, value=1)
+        logger.info("saga start deferred to the stream", extra={"order_id": order.order_id})
     return OrderAccepted(order_id=order.order_id, status=order.status, total=order.total)
 
 
 def _place_attempt(attempt: dict[str, Any]) -> dict[str, Any]:
     request = CreateOrderRequest.model_validate(attempt["body"])
-    return _place(request, attempt["customer_id"]).model_dump(mode="json")
+    return _place(request, attempt["customer_id"], attempt["key"]).model_dump(mode="json")
 
 
 def _idempotency_store() -> BasePersistenceLayer:

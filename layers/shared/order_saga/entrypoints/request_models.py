@@ -17,6 +17,7 @@ from pydantic import (
     WithJsonSchema,
     field_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from order_saga.domain.commands import PaymentToken
 from order_saga.domain.order_status import MAX_ITEMS
@@ -136,14 +137,22 @@ class CreateOrderRequest(Request):
 
     model_config = ConfigDict(json_schema_extra={"examples": [ORDER_EXAMPLE]})
 
-    order_id: SafeId | None = Field(
-        None, description="Optional: the client's own id for the order; one is made up when absent."
-    )
+    order_id: SkipJsonSchema[Any] = Field(None, exclude=True)
+    """Refused when sent (below); not part of the contract."""
     items: Annotated[tuple[OrderItemRequest, ...], Field(min_length=1, max_length=MAX_ITEMS)]
     shipping_address: AddressRequest
     payment_method: PaymentToken = Field(
         description="A card token of the payment gateway: tok_visa, tok_chargeDeclined, ..."
     )
+
+    @field_validator("order_id", mode="before")
+    @classmethod
+    def _no_client_order_id(cls, value: Any) -> Any:
+        # The id is the server's (derived from the customer and the Idempotency-Key): a
+        # client-chosen one could collide with another customer's and tell that it exists.
+        raise ValueError(
+            "order_id is assigned by the server; send an Idempotency-Key to retry safely"
+        )
 
     @field_validator("items")
     @classmethod

@@ -55,6 +55,11 @@ class OrderView(Body):
         "once CANCELLED."
     )
     cancellation_detail: str | None
+    waiting_for_saga: bool = Field(
+        description="True while no step of the saga has acted on the order yet: it is "
+        "accepted and waits for its saga to start (started from the event store's stream, "
+        "or by the reconciler)."
+    )
     created_at: datetime
     updated_at: datetime
     version: int = Field(description="How many events the order has: grows with every change.")

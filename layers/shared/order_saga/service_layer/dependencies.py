@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from order_saga.adapters.notifier import Notifier
     from order_saga.adapters.payment_gateway import PaymentGateway
     from order_saga.adapters.read_model import ReadModel
+    from order_saga.adapters.recent_orders import RecentOrders
     from order_saga.adapters.saga_launcher import SagaLauncher
 
 SAGA_TIMEOUT = timedelta(minutes=15)
@@ -166,4 +167,44 @@ class ViewsDependencies(ConsumerDependencies):
             failure_queue=source.failure_queues[cls.CONSUMER],
             store=source.store,
             read_model=source.read_model,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SagaStarterDependencies(ConsumerDependencies):
+    """The relay: starts each new order's saga from the event store's stream."""
+
+    saga: SagaLauncher
+
+    CONSUMER = "saga_starter"
+
+    @classmethod
+    def from_adapters(cls, source: Any) -> Self:
+        return cls(
+            idempotency=source.idempotency,
+            failure_queue=source.failure_queues[cls.CONSUMER],
+            saga=source.launcher,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReconcilerDependencies:
+    """The reconciler: the recent orders (an index), their streams, their executions."""
+
+    store: EventStore
+    orders: RecentOrders
+    saga: SagaLauncher
+    clock: Callable[[], datetime] = utc_now
+    lookback: timedelta = timedelta(hours=48)
+    express: bool = False
+
+    @classmethod
+    def from_adapters(cls, source: Any) -> Self:
+        return cls(
+            store=source.store,
+            orders=source.recent_orders,
+            saga=source.launcher,
+            clock=source.clock,
+            lookback=source.reconcile_lookback,
+            express=source.express,
         )

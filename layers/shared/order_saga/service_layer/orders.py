@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from order_saga import strict_json
@@ -10,10 +11,12 @@ from order_saga.domain.order_status import FINISHED, OrderStatus
 from order_saga.domain.values import OrderItem
 from order_saga.errors import (
     ConcurrencyError,
+    IdempotencyKeyReused,
     OrderAlreadyExists,
     OrderCancellationRequested,
     OrderConfirmedAfterAll,
     PriceMismatch,
+    TransientError,
 )
 from order_saga.service_layer.conflicts import retry_on_conflict
 from order_saga.service_layer.deadline import TIMEOUT_REASON, check_deadline
@@ -36,8 +39,29 @@ REASONS = {"SagaTimedOut": TIMEOUT_REASON}
 """Cancellation reasons worded for people where the error name is not."""
 
 
+@dataclass(frozen=True)
+class Placed:
+    order: Order
+    created: bool
+    """False for an order placed before under the same id (a retry)."""
+    saga_started: bool
+    """False when the fast start failed (throttled, unavailable): the order is recorded,
+    and the saga starter on the event store's stream starts it (the reconciler behind it)."""
+
+
 def create_order(command: CreateOrder, deps: ApiDependencies) -> Order:
     """Price every item from the catalog, record OrderCreated, start the saga."""
+    return place_order(command, deps).order
+
+
+def place_order(command: CreateOrder, deps: ApiDependencies) -> Placed:
+    """Price every item from the catalog, record OrderCreated, try to start the saga.
+
+    Placing the same order again under its id (a retry whose first answer was lost) is
+    not an error: the customer's own order with the same items, address and payment
+    method is answered as placed. The same id with another order is IdempotencyKeyReused.
+    Once OrderCreated is written the order is accepted whatever the start does: the
+    stream relays it to the saga starter."""
     products = deps.catalog.prices(item.product_id for item in command.items)
     mismatches = tuple(
         (
@@ -66,15 +90,47 @@ def create_order(command: CreateOrder, deps: ApiDependencies) -> Order:
         shipping_address=command.shipping_address,
         payment_method=command.payment_method,
     )
-    with UnitOfWork(deps.store, order.order_id) as uow:
-        uow.add_order(order)
-        try:
+    try:
+        with UnitOfWork(deps.store, order.order_id) as uow:
+            uow.add_order(order)
             uow.commit()
-        except ConcurrencyError:
-            raise OrderAlreadyExists(f"order {order.order_id} already exists") from None
-    if deps.saga is not None:
-        deps.saga.start(order.order_id)
-    return order
+        stored = True
+    except ConcurrencyError:
+        stored = False
+    if not stored:
+        order = _placed_before(order, deps)
+    return Placed(order=order, created=stored, saga_started=start_saga(order.order_id, deps))
+
+
+def start_saga(order_id: str, deps: ApiDependencies) -> bool:
+    """The API's fast start, best effort: False when it failed for now (the stream's saga
+    starter and the reconciler start the order anyway). No launcher wired: False."""
+    if deps.saga is None:
+        return False
+    try:
+        deps.saga.start(order_id)
+    except TransientError:
+        return False
+    return True
+
+
+def _placed_before(order: Order, deps: ApiDependencies) -> Order:
+    with UnitOfWork(deps.store, order.order_id) as uow:
+        stored = uow.order(order.order_id)
+    if stored.customer_id != order.customer_id:
+        # Never for an id the API derives (it includes the customer): only a caller of
+        # this use case that chose the id itself can get here.
+        raise OrderAlreadyExists(f"order {order.order_id} already exists")
+    if _content(stored) != _content(order):
+        raise IdempotencyKeyReused(
+            f"order {order.order_id} was placed with other items, address or payment method"
+        )
+    return stored
+
+
+def _content(order: Order) -> tuple[object, ...]:
+    lines = tuple((item.product_id, item.quantity) for item in order.items)
+    return (lines, order.shipping_address, order.payment_method)
 
 
 def confirm_order(command: ConfirmOrder, deps: StepDependencies) -> StatusResult:

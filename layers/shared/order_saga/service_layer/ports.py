@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from order_saga.adapters.notifier import Notifier
     from order_saga.adapters.payment_gateway import PaymentGateway
     from order_saga.adapters.read_model import ReadModel
+    from order_saga.adapters.recent_orders import RecentOrders
     from order_saga.adapters.saga_launcher import SagaLauncher
 
 
@@ -47,3 +48,12 @@ class Ports:
     """Consumer name -> its queue for records it can never process."""
     read_model: ReadModel | None = None
     """The order summaries of GET /orders, kept by the views consumer."""
+    # The saga's start: the relay and the reconciler.
+    recent_orders: RecentOrders | None = None
+    express: bool = False
+    """Whether the saga is an EXPRESS workflow (Step Functions keeps no record of those)."""
+    reconcile_lookback: timedelta = timedelta(hours=48)
+
+    @property
+    def launcher(self) -> SagaLauncher | None:
+        return self.saga

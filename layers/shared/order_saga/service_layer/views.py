@@ -70,10 +70,17 @@ def order_view(
             if order.compensation_failure
             else None
         ),
+        "waiting_for_saga": waiting_for_saga(records),
         "created_at": records[0].occurred_at.isoformat(),
         "updated_at": records[-1].occurred_at.isoformat(),
         "version": order.version,
     }
+
+
+def waiting_for_saga(records: list[RecordedEvent]) -> bool:
+    """No step has acted on the order yet: its saga is still to start (from the stream, or
+    the reconciler), or has started and not yet reached its first step."""
+    return len(records) == 1 and records[0].event_type == "OrderCreated"
 
 
 def _requested_by(request: CancellationRequested, audience: Audience) -> str:
