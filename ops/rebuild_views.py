@@ -19,7 +19,7 @@ import argparse
 import sys
 from typing import Any
 
-from ops.invariants import stack_output
+from ops.invariants.stack import stack_output
 from order_saga.service_layer.projection import rebuild
 
 

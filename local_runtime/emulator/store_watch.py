@@ -2,7 +2,8 @@
 DynamoDB stream (every write lands there, the saga's, a test's or a raw PutItem).
 
 An invariant check after every end-to-end test reloads only those streams instead of
-scanning a store that grows all session (ops/invariants.InvariantChecker keeps the rest).
+scanning a store that grows all session (ops.invariants.checker.InvariantChecker keeps
+the rest).
 The store only appends, so a record that modifies or removes an item is reported too.
 """
 

@@ -65,7 +65,7 @@ def store_invariants(runtime: LocalRuntime) -> StoreInvariants:
 def invariants_hold_after_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
     """After a test that used the runtime, once its sagas have ended: no money and no
     stock lost or created over the whole session store, no order stuck, no stream broken
-    (ops/invariants.py). Orders in manual review are allowed; the report lists them."""
+    (ops/invariants/). Orders in manual review are allowed; the report lists them."""
     checked = (
         request.getfixturevalue("store_invariants") if "runtime" in request.fixturenames else None
     )

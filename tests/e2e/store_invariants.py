@@ -1,4 +1,4 @@
-"""The store-wide invariants (ops/invariants.py), checked over the session's whole store
+"""The store-wide invariants (ops/invariants/), checked over the session's whole store
 after every end-to-end test, once the sagas it started have ended."""
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from local_runtime.emulator.faults import Fault
-from ops.invariants import check_store
+from ops.invariants.checker import check_store
 from order_saga.errors import GatewayUnavailable
 from order_saga.service_layer.order_summaries import summarise
 from order_saga.service_layer.repository import order_stream

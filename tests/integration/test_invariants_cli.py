@@ -13,7 +13,7 @@ from moto import mock_aws
 from local_runtime import patches
 from local_runtime.emulator.tables import create_tables
 from local_runtime.emulator.template import Template
-from ops.invariants import main
+from ops.invariants.cli import main
 from order_saga.adapters.catalog import InMemoryCatalog
 from order_saga.adapters.dynamodb_event_store import DynamoDBEventStore
 from order_saga.adapters.payment_gateway import SimulatedPaymentGateway

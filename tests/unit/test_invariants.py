@@ -1,4 +1,4 @@
-"""The invariant checker (ops/invariants.py) on in-memory stores: it passes every history
+"""The invariant checker (ops/invariants/) on in-memory stores: it passes every history
 the saga can write, lists orders in manual review apart, and names each way a store can
 lose or create money or stock. The broken stores are written past the domain, straight
 into the store or as records, as a bug or a bad migration would write them."""

@@ -1,5 +1,5 @@
 """`make reliability`: the saga under contention and under faults at every step, judged by
-the store-wide invariants (ops/invariants.py), on the local runtime.
+the store-wide invariants (ops/invariants/), on the local runtime.
 
 1. Contention: many orders placed at once for one product with little stock (some for
    several units, some with a second product), through the Api function. No oversell;

@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m local_runtime reliability",
         description="The saga under contention and under faults at every step, judged by the "
-        "store-wide invariants (ops/invariants.py), on the local runtime.",
+        "store-wide invariants (ops/invariants/), on the local runtime.",
     )
     parser.add_argument("--orders", type=int, default=500, help="orders under faults")
     parser.add_argument("--rush", type=int, default=200, help="orders at once for one product")
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     print("Reliability run (make reliability)")
     for section, title in zip(sections, titles, strict=True):
         print(f"{title}: " + "\n".join(section.lines))
-        print("  invariants over the whole store afterwards (ops/invariants.py):")
+        print("  invariants over the whole store afterwards (ops/invariants/):")
         for line in section.final.splitlines():
             print(f"    {line}")
     violations = [v for section in sections for v in section.violations]

@@ -23,7 +23,7 @@ from local_runtime.tools.reliability.orders import (
     place_in_flight,
     stock,
 )
-from ops.invariants import InvariantReport
+from ops.invariants.report import InvariantReport
 from order_saga.errors import StorageError
 
 if TYPE_CHECKING:

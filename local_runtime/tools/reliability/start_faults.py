@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from local_runtime.runtime import LocalRuntime
     from local_runtime.tools.reliability.checks import Run
-    from ops.invariants import InvariantReport
+    from ops.invariants.report import InvariantReport
 
 RELAY = "SagaStarterFunction"
 FAULTS = (

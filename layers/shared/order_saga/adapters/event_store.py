@@ -188,7 +188,7 @@ class EventStore(ABC):
     @abstractmethod
     def stream_ids(self, prefix: str = "") -> list[str]:
         """Every stream written so far whose id starts with ``prefix``, sorted. Reads the
-        whole store: for checks and operators (ops/invariants.py), never for a request."""
+        whole store: for checks and operators (ops/invariants/), never for a request."""
 
     @abstractmethod
     def _write(self, records: list[RecordedEvent], stock: Sequence[StockChange] = ()) -> None:
