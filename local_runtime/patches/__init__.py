@@ -9,6 +9,8 @@
     dynamodb_latency.py  DynamoDB's latency and transaction conflicts, when asked for
     start_rate.py   StartExecution's token bucket and its ThrottlingException (moto has
                     no quota)
+    one_process.py  Powertools' per-process metric set, safe for invocations at once (one
+                    process hosts every function here)
     hooks.py        what the runtime adds on purpose (the time scale, an execution's end)
     speed/          shortcuts that change no answer, only what one costs
 
@@ -23,6 +25,7 @@ from local_runtime.patches import (
     dynamodb_latency,
     express,
     hooks,
+    one_process,
     start_rate,
     versions,
 )
@@ -45,6 +48,7 @@ def apply() -> None:
     start_rate.apply()
     start_rate.configure()
     hooks.apply()
+    one_process.apply()
     dynamodb_writes.apply()
     dynamodb_reads.apply()
     stepfunctions.apply()
