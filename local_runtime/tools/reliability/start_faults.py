@@ -161,10 +161,16 @@ def start_fault_run(runtime: LocalRuntime, *, per_fault: int = 40) -> StartResul
         group.answers.update(_place(runtime, o) for o in group.orders)
 
     def relay_down(group: Group) -> None:
-        # The earlier groups' orders started first (by the relay, for most), so that the
+        # The earlier groups' orders started first (by the relay, for most; the reconciler
+        # runs on, as its schedule would, for a batch the relay gave up on), so that the
         # relay's down time delays only this group's starts.
-        earlier = [o.order_id for g in groups[: groups.index(group)] for o in g.orders]
-        _until_started(runtime, earlier, timeout=120)
+        earlier = {o.order_id for g in groups[: groups.index(group)] for o in g.orders}
+        deadline = time.monotonic() + 120
+        while earlier - {str(e["name"]) for e in runtime.executions()}:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(RECONCILE_EVERY)
+            reconcile(after=RECONCILE_AFTER)
         gave_up_before = len(streams.discarded)
         streams.enabled[RELAY] = False  # the relay's mapping down for a while
         runtime.functions.inject("ApiFunction", Fault.exit_before_start(times=len(group.orders)))
@@ -234,16 +240,6 @@ def start_fault_run(runtime: LocalRuntime, *, per_fault: int = 40) -> StartResul
         report=invariants(runtime),
         seconds=time.monotonic() - started,
     )
-
-
-def _until_started(runtime: LocalRuntime, order_ids: Sequence[str], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    wanted = set(order_ids)
-    while time.monotonic() < deadline:
-        wanted -= {str(e["name"]) for e in runtime.executions()}
-        if not wanted:
-            return
-        time.sleep(0.25)
 
 
 def _one_outcome(runtime: LocalRuntime, order_id: str) -> bool:
