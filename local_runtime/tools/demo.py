@@ -137,7 +137,10 @@ def print_stream_consumers(runtime: LocalRuntime) -> bool:
     exactly once or an order told its customer nothing."""
     assert runtime.ports is not None
     runtime.drain_streams()
-    print("Stream consumers: the event store's stream -> NotificationsFunction, PublisherFunction")
+    print(
+        "Stream consumers: the event store's stream -> NotificationsFunction, "
+        "PublisherFunction, ViewsFunction, SagaStarterFunction"
+    )
     ok = True
     for number, scenario in enumerate(SCENARIOS, start=1):
         print(f"[{number}] {scenario.order_id}")
