@@ -59,7 +59,7 @@ SAGA_TRANSIENT_ERRORS = ("GatewayUnavailable", "ConcurrencyError", "StorageError
 """What the saga's steps raise when trying again may help (the stream consumers' own
 transient errors never reach the state machine)."""
 
-SERVICE_ERROR_PREFIXES = ("States.", "Lambda.", "Sandbox.", "Idempotency")
+SERVICE_ERROR_PREFIXES = ("States.", "Lambda.", "Sandbox.")
 
 
 def retriers(state: str) -> list[dict[str, Any]]:
