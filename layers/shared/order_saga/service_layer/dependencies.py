@@ -1,22 +1,22 @@
 """What each function uses from the outside world: one frozen set of dependencies per
 function, built by the composition root (bootstrap.py) and handed to its use cases.
 
-Each ``from_adapters`` picks its own from a source of adapters (the environment's, built
-lazily, or the one set the local runtime and the tests hand in), so a function never
-holds, builds or is configured for what it does not use.
+Each set's ``from_adapters`` (``FromAdapters``) picks its own fields from a source of
+adapters (the environment's, built lazily, or the one set the local runtime and the tests
+hand in), so a function never holds, builds or is configured for what it does not use.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from order_saga.adapters.clock import utc_now
 from order_saga.service_layer.ids import new_id
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from datetime import datetime
 
     from order_saga.adapters.catalog import Catalog
@@ -33,18 +33,30 @@ if TYPE_CHECKING:
 SAGA_TIMEOUT = timedelta(minutes=15)
 
 
+class FromAdapters:
+    """Built from a source of adapters: each field from the adapter of the same name, or of
+    the name ``SOURCES`` gives it."""
+
+    SOURCES: ClassVar[Mapping[str, str]] = {}
+    """Field -> the adapter it comes from, where the two names differ."""
+
+    @classmethod
+    def from_adapters(cls, source: Any) -> Self:
+        return cls(**{f.name: cls._adapter(source, f.name) for f in fields(cls)})  # type: ignore[arg-type]
+
+    @classmethod
+    def _adapter(cls, source: Any, name: str) -> Any:
+        return getattr(source, cls.SOURCES.get(name, name))
+
+
 @dataclass(frozen=True, kw_only=True)
-class StepDependencies:
+class StepDependencies(FromAdapters):
     """A saga step of the Order function: confirm, cancel, record a compensation failure."""
 
     store: EventStore
     clock: Callable[[], datetime] = utc_now
     saga_timeout: timedelta = SAGA_TIMEOUT
     """An order not confirmed this long after its saga started is compensated."""
-
-    @classmethod
-    def from_adapters(cls, source: Any) -> Self:
-        return cls(store=source.store, clock=source.clock, saga_timeout=source.saga_timeout)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,15 +65,6 @@ class PaymentDependencies(StepDependencies):
 
     gateway: PaymentGateway
 
-    @classmethod
-    def from_adapters(cls, source: Any) -> Self:
-        return cls(
-            store=source.store,
-            clock=source.clock,
-            saga_timeout=source.saga_timeout,
-            gateway=source.gateway,
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
 class InventoryDependencies(StepDependencies):
@@ -69,18 +72,9 @@ class InventoryDependencies(StepDependencies):
 
     new_id: Callable[[], str] = new_id
 
-    @classmethod
-    def from_adapters(cls, source: Any) -> Self:
-        return cls(
-            store=source.store,
-            clock=source.clock,
-            saga_timeout=source.saga_timeout,
-            new_id=source.new_id,
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
-class ApiDependencies:
+class ApiDependencies(FromAdapters):
     """The order API: orders and their views, the catalog, the saga's fast start, and the
     Idempotency-Key records of POST /orders."""
 
@@ -94,21 +88,9 @@ class ApiDependencies:
     new_id: Callable[[], str] = new_id
     clock: Callable[[], datetime] = utc_now
 
-    @classmethod
-    def from_adapters(cls, source: Any) -> Self:
-        return cls(
-            store=source.store,
-            catalog=source.catalog,
-            idempotency=source.idempotency,
-            read_model=source.read_model,
-            saga=source.saga,
-            new_id=source.new_id,
-            clock=source.clock,
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
-class ConsumerDependencies:
+class ConsumerDependencies(FromAdapters):
     """What every consumer of the event store's stream needs: its idempotency records and
     its failure queue (for records it can never process)."""
 
@@ -118,6 +100,12 @@ class ConsumerDependencies:
     CONSUMER = ""
     """Names the consumer's failure queue (bootstrap.FAILURE_QUEUE_VARIABLES)."""
 
+    @classmethod
+    def _adapter(cls, source: Any, name: str) -> Any:
+        if name == "failure_queue":
+            return source.failure_queues[cls.CONSUMER]
+        return super()._adapter(source, name)
+
 
 @dataclass(frozen=True, kw_only=True)
 class NotificationsDependencies(ConsumerDependencies):
@@ -126,29 +114,12 @@ class NotificationsDependencies(ConsumerDependencies):
 
     CONSUMER = "notifications"
 
-    @classmethod
-    def from_adapters(cls, source: Any) -> Self:
-        return cls(
-            idempotency=source.idempotency,
-            failure_queue=source.failure_queues[cls.CONSUMER],
-            store=source.store,
-            notifier=source.notifier,
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
 class PublisherDependencies(ConsumerDependencies):
     publisher: EventPublisher
 
     CONSUMER = "publisher"
-
-    @classmethod
-    def from_adapters(cls, source: Any) -> Self:
-        return cls(
-            idempotency=source.idempotency,
-            failure_queue=source.failure_queues[cls.CONSUMER],
-            publisher=source.publisher,
-        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,15 +131,6 @@ class ViewsDependencies(ConsumerDependencies):
 
     CONSUMER = "views"
 
-    @classmethod
-    def from_adapters(cls, source: Any) -> Self:
-        return cls(
-            idempotency=source.idempotency,
-            failure_queue=source.failure_queues[cls.CONSUMER],
-            store=source.store,
-            read_model=source.read_model,
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
 class SagaStarterDependencies(ConsumerDependencies):
@@ -177,18 +139,12 @@ class SagaStarterDependencies(ConsumerDependencies):
     saga: SagaLauncher
 
     CONSUMER = "saga_starter"
-
-    @classmethod
-    def from_adapters(cls, source: Any) -> Self:
-        return cls(
-            idempotency=source.idempotency,
-            failure_queue=source.failure_queues[cls.CONSUMER],
-            saga=source.launcher,
-        )
+    SOURCES: ClassVar[Mapping[str, str]] = {"saga": "launcher"}
+    """The launcher: the saga's, required here (the API's is optional)."""
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReconcilerDependencies:
+class ReconcilerDependencies(FromAdapters):
     """The reconciler: the recent orders (an index), their streams, their executions."""
 
     store: EventStore
@@ -198,13 +154,8 @@ class ReconcilerDependencies:
     lookback: timedelta = timedelta(hours=48)
     express: bool = False
 
-    @classmethod
-    def from_adapters(cls, source: Any) -> Self:
-        return cls(
-            store=source.store,
-            orders=source.recent_orders,
-            saga=source.launcher,
-            clock=source.clock,
-            lookback=source.reconcile_lookback,
-            express=source.express,
-        )
+    SOURCES: ClassVar[Mapping[str, str]] = {
+        "orders": "recent_orders",
+        "saga": "launcher",
+        "lookback": "reconcile_lookback",
+    }
