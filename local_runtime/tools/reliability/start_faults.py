@@ -139,7 +139,13 @@ def start_fault_run(runtime: LocalRuntime, *, per_fault: int = 40) -> StartResul
         reconciled["redriven"] += len(done["redriven"])
         reconciled["left running"] += int(done["running"])
 
-    by: dict[str, Callable[[Group], None]] = {}
+    def reconcile_until(done: Callable[[], bool], timeout: float) -> None:
+        """The reconciler every RECONCILE_EVERY seconds, as its schedule would run it,
+        until ``done`` (or ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while not done() and time.monotonic() < deadline:
+            time.sleep(RECONCILE_EVERY)
+            reconcile(after=RECONCILE_AFTER)
 
     def throttled_burst(group: Group) -> None:
         # A burst far above the start rate: an eighth of the orders' starts in the bucket
@@ -165,12 +171,7 @@ def start_fault_run(runtime: LocalRuntime, *, per_fault: int = 40) -> StartResul
         # runs on, as its schedule would, for a batch the relay gave up on), so that the
         # relay's down time delays only this group's starts.
         earlier = {o.order_id for g in groups[: groups.index(group)] for o in g.orders}
-        deadline = time.monotonic() + 120
-        while earlier - {str(e["name"]) for e in runtime.executions()}:
-            if time.monotonic() > deadline:
-                break
-            time.sleep(RECONCILE_EVERY)
-            reconcile(after=RECONCILE_AFTER)
+        reconcile_until(lambda: earlier <= {str(e["name"]) for e in runtime.executions()}, 120)
         gave_up_before = len(streams.discarded)
         streams.enabled[RELAY] = False  # the relay's mapping down for a while
         runtime.functions.inject("ApiFunction", Fault.exit_before_start(times=len(group.orders)))
@@ -189,7 +190,6 @@ def start_fault_run(runtime: LocalRuntime, *, per_fault: int = 40) -> StartResul
         runtime.functions.clear_faults()
 
     def racing(group: Group) -> None:
-        wanted = {o.order_id for o in group.orders}
         holds = [
             runtime.functions.hold(
                 "ProcessPaymentFunction", when=lambda p, i=o.order_id: p.get("order_id") == i
@@ -201,9 +201,8 @@ def start_fault_run(runtime: LocalRuntime, *, per_fault: int = 40) -> StartResul
         reconcile(after=0.0)  # every one of them RUNNING, no step written: left alone
         for release in holds:
             release.set()
-        assert wanted
 
-    by = {
+    by: dict[str, Callable[[Group], None]] = {
         "throttled_burst": throttled_burst,
         "api_died_before_start": api_died,
         "relay_delivered_twice": delivered_twice,
@@ -214,14 +213,11 @@ def start_fault_run(runtime: LocalRuntime, *, per_fault: int = 40) -> StartResul
         by[group.fault](group)
     throttled = refused["StartExecution"] + start_rate.throttled()
     everyone = [o.order_id for g in groups for o in g.orders]
-    # Until every order has its saga (the relay polls on), then a last reconciler run for
-    # what the relay gave up on, as the schedule would.
-    deadline = time.monotonic() + 120
-    while any(order_view(ports.store, o)["waiting_for_saga"] for o in everyone):
-        if time.monotonic() > deadline:
-            break
-        time.sleep(RECONCILE_EVERY)
-        reconcile(after=RECONCILE_AFTER)
+    # Until every order has its saga (the relay polls on, the reconciler starts what the
+    # relay gave up on).
+    reconcile_until(
+        lambda: not any(order_view(ports.store, o)["waiting_for_saga"] for o in everyone), 120
+    )
     wait_for_all(runtime, everyone)
     streams.stop()
     runtime.drain_streams()
