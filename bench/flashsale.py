@@ -28,8 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from bench.orders import place_order
 from bench.throughput import percentile
-from bench.usage import ADDRESS
 from local_runtime.patches import dynamodb_latency
 from order_saga.service_layer.catalog import stock_product
 
@@ -81,15 +81,7 @@ def _scenario(
     ]
 
     def place(items: list[dict[str, Any]]) -> dict[str, Any]:
-        status, body, _ = runtime.api(
-            "POST",
-            "/orders",
-            {"items": items, "shipping_address": ADDRESS, "payment_method": "tok_visa"},
-            {"X-Customer-Id": "cust-flash"},
-        )
-        if status != 202:
-            raise AssertionError(f"the API answered {status}: {body}")
-        return runtime.wait_for_end(body["order_id"], timeout=600)
+        return runtime.wait_for_end(place_order(runtime, items, "cust-flash"), timeout=600)
 
     invoked = Counter(runtime.functions.invocations)
     dynamodb_latency.reset_stats(touches_stock)

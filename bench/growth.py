@@ -23,7 +23,8 @@ import boto3
 
 from bench import history
 from bench.meter import Meter
-from bench.usage import ADDRESS, _rewire
+from bench.orders import place_order
+from bench.usage import _rewire
 
 if TYPE_CHECKING:
     from local_runtime.runtime import LocalRuntime
@@ -99,26 +100,15 @@ def _reserve_once(
 ) -> dict[str, Any]:
     meter.reset()
     functions.durations.clear()
-    status, body, _ = runtime.api(
-        "POST",
-        "/orders",
-        {
-            "items": [{"product_id": product, "quantity": 1}],
-            "shipping_address": ADDRESS,
-            "payment_method": "tok_visa",
-        },
-        {"X-Customer-Id": "cust-growth"},
-    )
-    if status != 202:
-        raise AssertionError(f"the API answered {status}: {body}")
-    ended = runtime.wait_for_end(body["order_id"], timeout=600)
+    order_id = place_order(runtime, [{"product_id": product, "quantity": 1}], "cust-growth")
+    ended = runtime.wait_for_end(order_id, timeout=600)
     # A step timed out goes on running in-process, as on Lambda until its own timeout.
     deadline = time.monotonic() + 120
     while not functions.durations and time.monotonic() < deadline:
         time.sleep(0.05)
     tally = meter.by_scope.get(RESERVE)
     if tally is None or not functions.durations:
-        raise AssertionError(f"{body['order_id']} never reached ReserveInventory: {ended}")
+        raise AssertionError(f"{order_id} never reached ReserveInventory: {ended}")
     return {
         "outcome": f"{ended['status']} {ended.get('error') or ''}".strip(),
         "requests": tally.dynamodb_requests,

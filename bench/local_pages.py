@@ -20,8 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from bench.orders import place_order
 from bench.throughput import percentile
-from bench.usage import ADDRESS
 from order_saga.service_layer.catalog import stock_product
 
 if TYPE_CHECKING:
@@ -99,16 +99,9 @@ def _place(
 ) -> None:
     def place(n: int) -> None:
         items = [{"product_id": products[n % len(products)], "quantity": 1}]
-        status, body, _ = runtime.api(
-            "POST",
-            "/orders",
-            {"items": items, "shipping_address": ADDRESS, "payment_method": "tok_visa"},
-            {"X-Customer-Id": "cust-pages"},
-        )
-        if status != 202:
-            raise AssertionError(f"the API answered {status}: {body}")
-        runtime.wait_for_end(body["order_id"], timeout=300)
-        placed.append(body["order_id"])
+        order_id = place_order(runtime, items, "cust-pages")
+        runtime.wait_for_end(order_id, timeout=300)
+        placed.append(order_id)
 
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         list(pool.map(place, range(len(placed), len(placed) + count)))

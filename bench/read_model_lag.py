@@ -20,8 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from bench.orders import place_order
 from bench.throughput import percentile
-from bench.usage import ADDRESS
 from order_saga.service_layer.catalog import stock_product
 from order_saga.service_layer.repository import order_stream
 
@@ -72,19 +72,9 @@ def measure(
     give_up = [float("inf")]
 
     def place(n: int) -> None:
-        status, body, _ = runtime.api(
-            "POST",
-            "/orders",
-            {
-                "items": [{"product_id": product, "quantity": 1}],
-                "shipping_address": ADDRESS,
-                "payment_method": "tok_visa",
-            },
-            {"X-Customer-Id": f"cust-lag-{n % 10}"},
+        order_id = place_order(
+            runtime, [{"product_id": product, "quantity": 1}], f"cust-lag-{n % 10}"
         )
-        if status != 202:
-            raise AssertionError(f"the API answered {status}: {body}")
-        order_id = body["order_id"]
         records = ports.store.load(order_stream(order_id))
         with lock:
             pending[(order_id, 1)] = records[0].occurred_at.timestamp()

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from bench.usage import ADDRESS
+from bench.orders import place_order
 from order_saga.service_layer.catalog import stock_product
 
 if TYPE_CHECKING:
@@ -76,15 +76,7 @@ def _batch(
     ]
 
     def place(items: list[dict[str, Any]]) -> dict[str, Any]:
-        status, body, _ = runtime.api(
-            "POST",
-            "/orders",
-            {"items": items, "shipping_address": ADDRESS, "payment_method": "tok_visa"},
-            {"X-Customer-Id": "cust-load"},
-        )
-        if status != 202:
-            raise AssertionError(f"the API answered {status}: {body}")
-        return runtime.wait_for_end(body["order_id"], timeout=300)
+        return runtime.wait_for_end(place_order(runtime, items, "cust-load"), timeout=300)
 
     invoked, failed = Counter(runtime.functions.invocations), Counter(runtime.functions.errors)
     started, started_cpu = time.perf_counter(), time.process_time()
